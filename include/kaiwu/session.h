@@ -1,0 +1,50 @@
+// kaiwu::Session: load any Kaiwu artifact (for now: float or QDQ ONNX) and run it.
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kaiwu/status.h"
+#include "kaiwu/tensor.h"
+
+namespace kaiwu {
+
+struct SessionOptions {
+  int num_threads = 0;          // 0: all cores of the machine
+  bool reference_only = false;  // run the scalar reference kernels only (slow; for differential testing)
+};
+
+struct IoInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;                        // -1 for a dimension that is not fixed
+  std::vector<std::string> dim_names; // symbolic names ("" for fixed or unnamed dims)
+  std::string layout;                 // "NCHW", "NHWC" or "" when not an image tensor
+};
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+namespace runtime { class GraphExecutor; }
+
+class Session {
+ public:
+  // Opens a model file. Errors name the file and what is wrong with it.
+  static Status open(const std::string& path, const SessionOptions& options, std::unique_ptr<Session>* out);
+  ~Session();
+
+  const std::vector<IoInfo>& inputs() const;
+  const std::vector<IoInfo>& outputs() const;
+  // Runs on named inputs and returns the requested outputs in order (all graph outputs when `names` is empty).
+  // Any intermediate value of the graph may be requested by name.
+  Status run(const NamedTensors& feeds, const std::vector<std::string>& names, std::vector<Tensor>* results);
+  void set_num_threads(int n);
+  int num_threads() const;
+  // Internal: wraps an executor built elsewhere (runtime module).
+  explicit Session(std::unique_ptr<runtime::GraphExecutor> exec);
+
+ private:
+  std::unique_ptr<runtime::GraphExecutor> exec_;
+};
+
+}  // namespace kaiwu

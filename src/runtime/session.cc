@@ -1,0 +1,28 @@
+#include "kaiwu/session.h"
+
+#include "frontend/onnx/onnx_import.h"
+#include "runtime/graph_executor.h"
+
+namespace kaiwu {
+
+Session::Session(std::unique_ptr<runtime::GraphExecutor> exec) : exec_(std::move(exec)) {}
+Session::~Session() = default;
+
+Status Session::open(const std::string& path, const SessionOptions& options, std::unique_ptr<Session>* out) {
+  ir::Model model;
+  KW_RETURN_IF_ERROR(frontend::load_onnx(path, &model));
+  std::unique_ptr<runtime::GraphExecutor> exec;
+  KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(std::move(model), options, &exec).with_context(path));
+  *out = std::make_unique<Session>(std::move(exec));
+  return Status::Ok();
+}
+
+const std::vector<IoInfo>& Session::inputs() const { return exec_->inputs(); }
+const std::vector<IoInfo>& Session::outputs() const { return exec_->outputs(); }
+Status Session::run(const NamedTensors& feeds, const std::vector<std::string>& names, std::vector<Tensor>* results) {
+  return exec_->run(feeds, names, results);
+}
+void Session::set_num_threads(int n) { exec_->set_num_threads(n); }
+int Session::num_threads() const { return exec_->num_threads(); }
+
+}  // namespace kaiwu

@@ -1,0 +1,17 @@
+// Registration of the CLI subcommands; each adds itself to the app and records its exit code.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#ifndef KAIWU_VERSION_STRING
+#define KAIWU_VERSION_STRING "0.1.0"
+#endif
+
+namespace kaiwu::cli {
+
+void add_run_command(CLI::App& app);
+
+// The exit code the chosen subcommand set (0 by default).
+int exit_code();
+void set_exit_code(int code);
+
+}  // namespace kaiwu::cli

@@ -1,0 +1,19 @@
+// kaiwu: the command-line tool. Each subcommand lives in its own file and only calls library functions.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Kaiwu: post-training quantization and inference for ONNX vision models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", KAIWU_VERSION_STRING);
+  kaiwu::cli::add_run_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return kaiwu::cli::exit_code();
+}
