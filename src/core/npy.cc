@@ -9,6 +9,7 @@ namespace kaiwu {
 namespace {
 
 DType dtype_from_descr(const std::string& d, std::string* why) {
+  if (d.find('O') != std::string::npos) { *why = "object arrays are not supported (save a numeric array)"; return DType::kUndefined; }
   if (d.size() < 3) { *why = "unrecognized dtype '" + d + "'"; return DType::kUndefined; }
   char order = d[0];
   std::string code = d.substr(1);
