@@ -13,6 +13,7 @@ namespace kaiwu {
 struct SessionOptions {
   int num_threads = 0;          // 0: all cores of the machine
   bool reference_only = false;  // run the scalar reference kernels only (slow; for differential testing)
+  bool optimize = true;         // graph optimizations: BN folding, conv fusion, NHWC layout (same maths)
 };
 
 struct IoInfo {

@@ -1,10 +1,69 @@
-// STUB: DequantizeLinear is not implemented yet.
+// DequantizeLinear (opsets 10, 13 per-axis, 19 f16 scales): y = (x - zp) * scale, y of the scale's type.
+#include "core/parallel.h"
+#include "kernels/ref/quantize.h"
+#include "kernels/x86/quantize.h"
 #include "ops/op_def.h"
+#include "ops/quant_common.h"
 
 namespace kaiwu::ops {
 namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
+
+constexpr int64_t kGrain = 16384;
+
+Status infer(InferContext& ctx) {
+  if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.fail("needs inputs x and x_scale");
+  const TensorDesc& x = ctx.input(0);
+  const TensorDesc& s = ctx.input(1);
+  const bool has_zp = ctx.has_input(2);
+  if (s.dtype != DType::kF32 && s.dtype != DType::kF16)
+    return ctx.fail(std::string("x_scale must be float or float16, got ") + dtype_name(s.dtype));
+  if (!kernels::ref::dequantize_linear_supported(x.dtype, s.dtype))
+    return ctx.fail(std::string("dequantizing ") + dtype_name(x.dtype) + " is not supported");
+  if (has_zp && ctx.input(2).dtype != x.dtype)
+    return ctx.fail(std::string("x_zero_point has type ") + dtype_name(ctx.input(2).dtype) + ", x has " +
+                    dtype_name(x.dtype));
+  int64_t channels = 1, inner = 1;
+  std::string why = qdq_layout(ctx.node(), x.shape, s.shape, has_zp ? &ctx.input(2).shape : nullptr, &channels, &inner);
+  if (!why.empty()) return ctx.fail(why);
+  ctx.outputs[0] = {s.dtype, x.shape};
+  return Status::Ok();
+}
+
+Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
+  const DType xt = init.inputs[0].dtype, yt = init.outputs[0].dtype;
+  int64_t channels = 1, inner = 1;
+  const bool has_zp = init.has_input(2);
+  std::string why =
+      qdq_layout(init.node, init.inputs[0].shape, init.inputs[1].shape, has_zp ? &init.inputs[2].shape : nullptr,
+                 &channels, &inner);
+  if (!why.empty()) return init.fail(why);
+  const bool fast = !init.reference_only && kernels::x86::dequantize_linear_supported(xt, yt);
+  const std::string name = init.node.describe();
+  *out = make_kernel(
+      [=](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
+        const std::vector<float> scales = read_scales(*in[1]);
+        const Tensor* zpt = in.size() > 2 ? in[2] : nullptr;
+        const std::vector<int32_t> zps = read_zero_points(zpt, scales.size());
+        if (xt == DType::kI32)
+          for (int32_t z : zps)
+            if (z != 0) return invalid_argument(name + ": an int32 input needs a zero point of 0");
+        kernels::ref::QuantizeLinearParams p;
+        p.channels = channels;
+        p.inner = inner;
+        p.scales = scales.data();
+        p.zero_points = zps.data();
+        const void* x = in[0]->raw();
+        void* y = o[0]->raw();
+        parallel_for(in[0]->numel(), kGrain, [&](int64_t b, int64_t e) {
+          if (fast) kernels::x86::dequantize_linear(xt, x, yt, y, p, b, e);
+          else kernels::ref::dequantize_linear(xt, x, yt, y, p, b, e);
+        });
+        return Status::Ok();
+      },
+      fast ? "x86" : "ref");
+  return Status::Ok();
+}
+
 }  // namespace
 extern const OpDef kOp_DequantizeLinear = {"DequantizeLinear", "", infer, create};
 }  // namespace kaiwu::ops

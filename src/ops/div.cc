@@ -1,10 +1,6 @@
-// STUB: Div is not implemented yet.
-#include "ops/op_def.h"
+// Div: c = a / b with numpy broadcasting; integer division truncates toward zero (x / 0 = 0).
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Div = {"Div", "", infer, create};
+KAIWU_BINARY_OP(Div, "Div", kDiv)
 }  // namespace kaiwu::ops

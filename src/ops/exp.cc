@@ -1,10 +1,6 @@
-// STUB: Exp is not implemented yet.
-#include "ops/op_def.h"
+// Exp: y = exp(x).
+#include "ops/unary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Exp = {"Exp", "", infer, create};
+KAIWU_SIMPLE_UNARY_OP(Exp, "Exp", kExp)
 }  // namespace kaiwu::ops

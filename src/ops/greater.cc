@@ -1,10 +1,6 @@
-// STUB: Greater is not implemented yet.
-#include "ops/op_def.h"
+// Greater: c = (a > b), bool output, numpy broadcasting.
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Greater = {"Greater", "", infer, create};
+KAIWU_BINARY_OP(Greater, "Greater", kGreater)
 }  // namespace kaiwu::ops

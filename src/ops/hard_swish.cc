@@ -1,10 +1,6 @@
-// STUB: HardSwish is not implemented yet.
-#include "ops/op_def.h"
+// HardSwish: y = x * max(0, min(1, x / 6 + 0.5)).
+#include "ops/unary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_HardSwish = {"HardSwish", "", infer, create};
+KAIWU_SIMPLE_UNARY_OP(HardSwish, "HardSwish", kHardSwish)
 }  // namespace kaiwu::ops

@@ -1,10 +1,17 @@
-// STUB: Identity is not implemented yet.
-#include "ops/op_def.h"
+// Identity: y = x (a byte copy; any dtype).
+#include "ops/movement_common.h"
 
 namespace kaiwu::ops {
 namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
+Status infer(InferContext& ctx) {
+  if (!ctx.has_input(0)) return ctx.fail("missing input");
+  ctx.outputs[0] = ctx.input(0);
+  return Status::Ok();
+}
+Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
+  *out = make_byte_copy_kernel(init);
+  return Status::Ok();
+}
 }  // namespace
 extern const OpDef kOp_Identity = {"Identity", "", infer, create};
 }  // namespace kaiwu::ops

@@ -1,10 +1,14 @@
-// STUB: LeakyRelu is not implemented yet.
-#include "ops/op_def.h"
+// LeakyRelu: y = x < 0 ? alpha * x : x (alpha defaults to 0.01).
+#include "ops/unary_common.h"
 
 namespace kaiwu::ops {
 namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
+Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
+  kernels::ref::UnaryParams p;
+  p.kind = kernels::ref::UnaryKind::kLeakyRelu;
+  p.alpha = init.node.attr_float("alpha", 0.01f);
+  return create_unary(init, p, out);
+}
 }  // namespace
-extern const OpDef kOp_LeakyRelu = {"LeakyRelu", "", infer, create};
+extern const OpDef kOp_LeakyRelu = {"LeakyRelu", "", infer_same_as_input, create};
 }  // namespace kaiwu::ops

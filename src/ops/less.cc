@@ -1,10 +1,6 @@
-// STUB: Less is not implemented yet.
-#include "ops/op_def.h"
+// Less: c = (a < b), bool output, numpy broadcasting.
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Less = {"Less", "", infer, create};
+KAIWU_BINARY_OP(Less, "Less", kLess)
 }  // namespace kaiwu::ops

@@ -1,10 +1,12 @@
-// STUB: Min is not implemented yet.
-#include "ops/op_def.h"
+// Min: elementwise minimum of 1..N inputs broadcast together (NaN propagates).
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
 namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
+Status infer(InferContext& ctx) { return infer_variadic(ctx, kernels::BinaryKind::kMin); }
+Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
+  return create_variadic(init, kernels::BinaryKind::kMin, out);
+}
 }  // namespace
 extern const OpDef kOp_Min = {"Min", "", infer, create};
 }  // namespace kaiwu::ops

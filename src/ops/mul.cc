@@ -1,10 +1,6 @@
-// STUB: Mul is not implemented yet.
-#include "ops/op_def.h"
+// Mul: c = a * b with numpy broadcasting (legacy broadcast/axis attributes before opset 7).
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Mul = {"Mul", "", infer, create};
+KAIWU_BINARY_OP(Mul, "Mul", kMul)
 }  // namespace kaiwu::ops

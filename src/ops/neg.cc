@@ -1,10 +1,6 @@
-// STUB: Neg is not implemented yet.
-#include "ops/op_def.h"
+// Neg: y = -x (float and signed integer types).
+#include "ops/unary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Neg = {"Neg", "", infer, create};
+KAIWU_SIMPLE_UNARY_OP(Neg, "Neg", kNeg)
 }  // namespace kaiwu::ops

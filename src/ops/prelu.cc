@@ -1,10 +1,6 @@
-// STUB: PRelu is not implemented yet.
-#include "ops/op_def.h"
+// PRelu: y = x < 0 ? slope * x : x, slope broadcast unidirectionally to x.
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_PRelu = {"PRelu", "", infer, create};
+extern const OpDef kOp_PRelu = {"PRelu", "", infer_prelu, create_prelu};
 }  // namespace kaiwu::ops

@@ -1,10 +1,80 @@
-// STUB: QuantizeLinear is not implemented yet.
+// QuantizeLinear (opsets 10, 13 per-axis, 19 f16/int32 inputs and saturate): y = saturate(round(x / scale) + zp).
+#include "core/parallel.h"
+#include "kernels/ref/quantize.h"
+#include "kernels/x86/quantize.h"
 #include "ops/op_def.h"
+#include "ops/quant_common.h"
 
 namespace kaiwu::ops {
 namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
+
+constexpr int64_t kGrain = 16384;
+
+DType output_type(const ir::Node& n, const std::vector<TensorDesc>& in, bool has_zp) {
+  if (has_zp) return in[2].dtype;
+  if (n.has_attr("output_dtype") && n.attr_int("output_dtype", 0) != 0) {
+    switch (n.attr_int("output_dtype", 0)) {
+      case 2: return DType::kU8;
+      case 3: return DType::kI8;
+      case 4: return DType::kU16;
+      case 5: return DType::kI16;
+      default: return DType::kUndefined;
+    }
+  }
+  return DType::kU8;
+}
+
+Status infer(InferContext& ctx) {
+  if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.fail("needs inputs x and y_scale");
+  const TensorDesc& x = ctx.input(0);
+  const TensorDesc& s = ctx.input(1);
+  const bool has_zp = ctx.has_input(2);
+  std::vector<TensorDesc> ins;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) ins.push_back(ctx.input(i));
+  DType yt = output_type(ctx.node(), ins, has_zp);
+  if (!kernels::ref::quantize_linear_supported(x.dtype, yt))
+    return ctx.fail(std::string("quantizing ") + dtype_name(x.dtype) + " to " + dtype_name(yt) + " is not supported");
+  if (s.dtype != DType::kF32 && s.dtype != DType::kF16)
+    return ctx.fail(std::string("y_scale must be float or float16, got ") + dtype_name(s.dtype));
+  int64_t channels = 1, inner = 1;
+  std::string why = qdq_layout(ctx.node(), x.shape, s.shape, has_zp ? &ctx.input(2).shape : nullptr, &channels, &inner);
+  if (!why.empty()) return ctx.fail(why);
+  ctx.outputs[0] = {yt, x.shape};
+  return Status::Ok();
+}
+
+Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
+  const DType xt = init.inputs[0].dtype, yt = init.outputs[0].dtype, st = init.inputs[1].dtype;
+  int64_t channels = 1, inner = 1;
+  const bool has_zp = init.has_input(2);
+  std::string why =
+      qdq_layout(init.node, init.inputs[0].shape, init.inputs[1].shape, has_zp ? &init.inputs[2].shape : nullptr,
+                 &channels, &inner);
+  if (!why.empty()) return init.fail(why);
+  const bool fast = !init.reference_only && kernels::x86::quantize_linear_supported(xt, yt);
+  *out = make_kernel(
+      [=](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
+        const std::vector<float> scales = read_scales(*in[1]);
+        const Tensor* zpt = in.size() > 2 ? in[2] : nullptr;
+        const std::vector<int32_t> zps = read_zero_points(zpt, scales.size());
+        kernels::ref::QuantizeLinearParams p;
+        p.channels = channels;
+        p.inner = inner;
+        p.scales = scales.data();
+        p.zero_points = zps.data();
+        p.scale_is_f16 = st == DType::kF16;
+        const void* x = in[0]->raw();
+        void* y = o[0]->raw();
+        parallel_for(in[0]->numel(), kGrain, [&](int64_t b, int64_t e) {
+          if (fast) kernels::x86::quantize_linear(xt, x, yt, y, p, b, e);
+          else kernels::ref::quantize_linear(xt, x, yt, y, p, b, e);
+        });
+        return Status::Ok();
+      },
+      fast ? "x86" : "ref");
+  return Status::Ok();
+}
+
 }  // namespace
 extern const OpDef kOp_QuantizeLinear = {"QuantizeLinear", "", infer, create};
 }  // namespace kaiwu::ops

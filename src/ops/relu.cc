@@ -1,11 +1,6 @@
-// Relu: y = max(x, 0).
+// Relu: y = max(x, 0) (float and signed integer types).
 #include "ops/unary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
-  return create_unary_f32(init, {kernels::ref::UnaryKind::kRelu}, out);
-}
-}  // namespace
-extern const OpDef kOp_Relu = {"Relu", "", infer_same_as_input, create};
+KAIWU_SIMPLE_UNARY_OP(Relu, "Relu", kRelu)
 }  // namespace kaiwu::ops

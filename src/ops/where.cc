@@ -1,10 +1,6 @@
-// STUB: Where is not implemented yet.
-#include "ops/op_def.h"
+// Where: out = cond ? x : y, all three broadcast together.
+#include "ops/binary_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_Where = {"Where", "", infer, create};
+extern const OpDef kOp_Where = {"Where", "", infer_where, create_where};
 }  // namespace kaiwu::ops

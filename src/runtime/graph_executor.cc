@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/parallel.h"
+#include "passes/passes.h"
 #include "runtime/memory_plan.h"
 
 namespace kaiwu::runtime {
@@ -70,12 +71,21 @@ Status GraphExecutor::create(ir::Model model, const SessionOptions& options, std
   KW_RETURN_IF_ERROR(ops::check_supported(model.graph));
   KW_RETURN_IF_ERROR(model.graph.topo_sort());
   KW_RETURN_IF_ERROR(model.graph.verify());
+  // The public signature (inputs/outputs) is taken before optimization, which keeps it unchanged anyway.
+  for (const auto& v : model.graph.inputs) ex->inputs_.push_back(io_info_of(v));
+  for (const auto& v : model.graph.outputs) ex->outputs_.push_back(io_info_of(v));
+  if (options.optimize) {
+    passes::CpuOptions cpu;
+    cpu.fuse = !options.reference_only;
+    cpu.nhwc = !options.reference_only;
+    KW_RETURN_IF_ERROR(passes::optimize_for_cpu(model, cpu).with_context("graph optimization"));
+    Status st = ops::check_supported(model.graph);
+    if (!st.ok()) return internal_error("graph optimization produced " + st.message());
+  }
   ex->model_ = std::move(model);
   ex->options_ = options;
   ex->num_threads_ = options.num_threads > 0 ? options.num_threads : default_threads();
   for (const auto& n : ex->model_.graph.nodes) ex->defs_.push_back(ops::find_op(n.domain, n.op_type));
-  for (const auto& v : ex->model_.graph.inputs) ex->inputs_.push_back(io_info_of(v));
-  for (const auto& v : ex->model_.graph.outputs) ex->outputs_.push_back(io_info_of(v));
   *out = std::move(ex);
   return Status::Ok();
 }
@@ -284,9 +294,12 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
   if (it == plans_.end()) {
     std::unique_ptr<Plan> plan;
     Status st = build_plan(ordered, names, false, &plan);
-    if (st.code() == StatusCode::kFailedPrecondition) {
+    if (st.code() == StatusCode::kFailedPrecondition) {  // shapes depend on input values: plan at every run
       dynamic_ = true;
-      return run(feeds, req_names, results);
+      KW_RETURN_IF_ERROR(build_plan(ordered, names, true, &plan));
+      results->clear();
+      for (int s : plan->result_slots) results->push_back(plan->slots[s].owns_memory() ? plan->slots[s] : plan->slots[s].clone());
+      return Status::Ok();
     }
     KW_RETURN_IF_ERROR(st);
     if (plans_.size() > 8) plans_.clear();

@@ -121,6 +121,7 @@ void run_suite(const std::string& suite) {
     if (filter && name.find(filter) == std::string::npos) continue;
     if (excluded().count(name)) continue;
     ++total;
+    if (std::getenv("KAIWU_CONFORMANCE_VERBOSE")) std::cout << "[case] " << name << std::endl;
     CaseResult r = run_case(root + "/" + name);
     if (!r.claimed) continue;
     ++claimed;

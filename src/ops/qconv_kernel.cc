@@ -1,0 +1,202 @@
+#include "ops/qconv_kernel.h"
+
+#include <cmath>
+#include <vector>
+
+#include "core/parallel.h"
+#include "kernels/ref/qconv.h"
+#include "kernels/ref/quantize.h"
+#include "kernels/x86/qconv_onednn.h"
+#include "kernels/x86/quantize.h"
+#include "ops/quant_common.h"
+
+namespace kaiwu::ops {
+
+namespace {
+
+const Tensor* opt_input(const std::vector<const Tensor*>& in, int i) {
+  return i >= 0 && static_cast<size_t>(i) < in.size() ? in[i] : nullptr;
+}
+
+// A per-tensor (1 value) or per-channel (m values) vector expanded to m values.
+template <typename T>
+std::vector<T> expand(std::vector<T> v, int64_t m) {
+  if (v.size() == 1 && m != 1) v.assign(m, v[0]);
+  return v;
+}
+
+class QConvKernel : public Kernel {
+ public:
+  QConvInputs ix;
+  QConvGeometry g;
+  DType xt = DType::kU8, wt = DType::kU8, yt = DType::kU8;
+  bool reference_only = false;
+  std::unique_ptr<kernels::x86::QConvOnednn> fast;
+  bool fused = false, w_packed = false, w_zp_known_ok = false;
+
+  const char* impl_name() const override { return fast ? "onednn" : "ref"; }
+
+  Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+    const int64_t m = g.shape.out_channels;
+    const bool qlinear = ix.qlinear();
+    const Tensor* xzt = opt_input(in, ix.x_zp);
+    const int32_t x_zp = xzt ? static_cast<int32_t>(xzt->get_i64(0)) : 0;
+    const std::vector<int32_t> w_zp = expand(read_zero_points(opt_input(in, ix.w_zp), 1), m);
+    const Tensor* bt = opt_input(in, ix.bias);
+    const int32_t* bias = bt ? bt->data<int32_t>() : nullptr;
+    int32_t y_zp = 0;
+    std::vector<float> mult;
+    if (qlinear) {
+      const Tensor* yzt = opt_input(in, ix.y_zp);
+      y_zp = yzt ? static_cast<int32_t>(yzt->get_i64(0)) : 0;
+      const float xs = static_cast<float>(in[ix.x_scale]->get_f64(0));
+      const float ys = static_cast<float>(in[ix.y_scale]->get_f64(0));
+      const std::vector<float> ws = expand(read_scales(*in[ix.w_scale]), m);
+      mult.resize(m);
+      for (int64_t c = 0; c < m; ++c) mult[c] = xs * ws[c] / ys;  // (x_scale * w_scale) / y_scale, in float
+    }
+    const void* x = in[ix.x]->raw();
+    void* y = out[0]->raw();
+    const int64_t planes = g.shape.batch * m, plane = g.out_plane;
+    const DType acc_requant_t = yt;
+    if (fast && (w_zp_known_ok || kernels::x86::QConvOnednn::weights_supported(wt, w_zp.data(), m))) {
+      const void* w = w_packed ? nullptr : in[ix.w]->raw();
+      if (!qlinear) return fast->run(x, x_zp, w, nullptr, 0, y);
+      if (fused) return fast->run(x, x_zp, w, bias, y_zp, y);
+      std::vector<int32_t> acc(planes * plane);
+      KW_RETURN_IF_ERROR(fast->run(x, x_zp, w, nullptr, 0, acc.data()));
+      parallel_for(planes * plane, 16384, [&](int64_t b, int64_t e) {
+        kernels::x86::requantize_s32(acc.data(), bias, acc_requant_t, y, m, plane, mult.data(), y_zp, b, e);
+      });
+      return Status::Ok();
+    }
+    // Reference: whole output planes per chunk, accumulated then requantized.
+    std::vector<int32_t> acc_buf(qlinear ? planes * plane : 0);
+    int32_t* acc = qlinear ? acc_buf.data() : static_cast<int32_t*>(y);
+    const void* w = in[ix.w]->raw();
+    const kernels::ref::QConvShape& s = g.shape;
+    const int64_t cost = plane * (s.in_channels / s.group) * s.kernel[0] * s.kernel[1] * s.kernel[2];
+    const int64_t grain = cost >= 65536 ? 1 : 65536 / (cost + 1) + 1;
+    parallel_for(planes, grain, [&](int64_t b, int64_t e) {
+      kernels::ref::qconv_s32(xt, x, x_zp, wt, w, w_zp.data(), bias, acc, s, b, e);
+      if (!qlinear) return;
+      if (reference_only)
+        kernels::ref::requantize_s32(acc, nullptr, yt, y, m, plane, mult.data(), y_zp, b * plane, e * plane);
+      else
+        kernels::x86::requantize_s32(acc, nullptr, yt, y, m, plane, mult.data(), y_zp, b * plane, e * plane);
+    });
+    return Status::Ok();
+  }
+};
+
+bool has(const KernelInit& init, int i) { return i >= 0 && init.has_input(i); }
+const Tensor* value(const KernelInit& init, int i) {
+  return i >= 0 && static_cast<size_t>(i) < init.values.size() ? init.values[i] : nullptr;
+}
+
+}  // namespace
+
+Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
+  auto has = [&](int i) { return i >= 0 && ctx.has_input(i); };
+  if (!has(ix.x) || !has(ix.w)) return ctx.fail("needs inputs x and w");
+  const TensorDesc& x = ctx.input(ix.x);
+  const TensorDesc& w = ctx.input(ix.w);
+  if (!is_q8(x.dtype) || !is_q8(w.dtype))
+    return ctx.fail(std::string("x and w must be uint8 or int8, got ") + dtype_name(x.dtype) + " and " +
+                    dtype_name(w.dtype));
+  QConvGeometry g;
+  std::string why = qconv_geometry(ctx.node(), x.shape, w.shape, &g);
+  if (!why.empty()) return ctx.fail(why);
+  const int64_t m = w.shape[0];
+  auto check = [&](int i, const char* what, bool per_channel, DType want) -> std::string {
+    if (!has(i)) return "";
+    const TensorDesc& d = ctx.input(i);
+    int64_t n = shape_numel(d.shape);
+    if (n != 1 && !(per_channel && n == m && d.shape.size() == 1))
+      return std::string(what) + " must be a scalar" + (per_channel ? " or have one value per output channel" : "") +
+             ", got shape " + shape_to_string(d.shape);
+    if (want == DType::kF32 ? (d.dtype != DType::kF32 && d.dtype != DType::kF16) : d.dtype != want)
+      return std::string(what) + " has type " + dtype_name(d.dtype);
+    return "";
+  };
+  DType yt = DType::kI32;
+  for (const std::string& e : {check(ix.x_zp, "x_zero_point", false, x.dtype), check(ix.w_zp, "w_zero_point", true, w.dtype)})
+    if (!e.empty()) return ctx.fail(e);
+  if (ix.qlinear()) {
+    if (!has(ix.x_scale) || !has(ix.w_scale) || !has(ix.y_scale)) return ctx.fail("needs x_scale, w_scale and y_scale");
+    yt = has(ix.y_zp) ? ctx.input(ix.y_zp).dtype : x.dtype;
+    if (!is_q8(yt)) return ctx.fail(std::string("y_zero_point must be uint8 or int8, got ") + dtype_name(yt));
+    for (const std::string& e : {check(ix.x_scale, "x_scale", false, DType::kF32),
+                                 check(ix.w_scale, "w_scale", true, DType::kF32),
+                                 check(ix.y_scale, "y_scale", false, DType::kF32), check(ix.y_zp, "y_zero_point", false, yt)})
+      if (!e.empty()) return ctx.fail(e);
+    if (has(ix.bias)) {
+      const TensorDesc& b = ctx.input(ix.bias);
+      if (b.dtype != DType::kI32 || b.shape != Shape{m})
+        return ctx.fail("B must be int32 of shape [" + std::to_string(m) + "], got " + dtype_name(b.dtype) + " " +
+                        shape_to_string(b.shape));
+    }
+  }
+  ctx.outputs[0] = {yt, g.out_shape};
+  return Status::Ok();
+}
+
+Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_ptr<Kernel>* out) {
+  auto k = std::make_unique<QConvKernel>();
+  k->ix = ix;
+  std::string why = qconv_geometry(init.node, init.inputs[ix.x].shape, init.inputs[ix.w].shape, &k->g);
+  if (!why.empty()) return init.fail(why);
+  k->xt = init.inputs[ix.x].dtype;
+  k->wt = init.inputs[ix.w].dtype;
+  k->yt = init.outputs[0].dtype;
+  k->reference_only = init.reference_only;
+  const int64_t m = k->g.shape.out_channels;
+  const bool qlinear = ix.qlinear();
+  namespace x86 = kernels::x86;
+  if (!init.reference_only && x86::QConvOnednn::types_supported(k->xt, k->wt, qlinear ? k->yt : DType::kI32)) {
+    // Weight zero points known now decide once; run-time ones are checked at every run.
+    const Tensor* wzv = value(init, ix.w_zp);
+    bool wz_known = !has(init, ix.w_zp) || wzv;
+    std::vector<int32_t> wz = expand(read_zero_points(has(init, ix.w_zp) ? wzv : nullptr, 1), m);
+    bool usable = !wz_known || x86::QConvOnednn::weights_supported(k->wt, wz.data(), m);
+    if (usable) {
+      x86::QConvOnednnConfig c;
+      c.shape = k->g.shape;
+      c.nsp = k->g.nsp;
+      for (int i = 0; i < c.nsp; ++i) c.pads_end[3 - c.nsp + i] = k->g.pads_end[i];
+      c.xt = k->xt;
+      c.wt = k->wt;
+      c.yt = DType::kI32;
+      const Tensor* xzv = value(init, ix.x_zp);
+      c.x_zp_is_zero = !has(init, ix.x_zp) || (xzv && xzv->get_i64(0) == 0);
+      const Tensor *xs = value(init, ix.x_scale), *ws = value(init, ix.w_scale), *ys = value(init, ix.y_scale);
+      if (qlinear && xs && ws && ys) {  // constant scales: fuse the requantization into oneDNN
+        c.yt = k->yt;
+        c.with_bias = has(init, ix.bias);
+        const std::vector<float> wsv = expand(read_scales(*ws), m);
+        const float xsv = static_cast<float>(xs->get_f64(0)), ysv = static_cast<float>(ys->get_f64(0));
+        for (int64_t i = 0; i < m; ++i) c.multipliers.push_back(xsv * wsv[i] / ysv);
+        for (float v : c.multipliers)
+          if (!std::isfinite(v)) c.yt = DType::kI32;  // degenerate scales: requantize ourselves (NaN -> zero point)
+        if (c.yt == DType::kI32) {
+          c.with_bias = false;
+          c.multipliers.clear();
+        }
+      }
+      std::unique_ptr<x86::QConvOnednn> f;
+      if (x86::QConvOnednn::create(c, &f).ok()) {
+        k->fused = c.yt != DType::kI32;
+        k->w_zp_known_ok = wz_known;
+        if (const Tensor* wv = value(init, ix.w)) {
+          KW_RETURN_IF_ERROR(f->pack_weights(wv->raw()).with_context(init.node.describe()));
+          k->w_packed = true;
+        }
+        k->fast = std::move(f);
+      }
+    }
+  }
+  *out = std::move(k);
+  return Status::Ok();
+}
+
+}  // namespace kaiwu::ops

@@ -1,0 +1,36 @@
+// Graph passes. Each rewrites the model in place and reports whether it changed anything.
+// Standard passes keep the graph pure ONNX (for the optimized-float stage model); CPU passes introduce ops of the
+// "kaiwu" domain (fused convolutions, NHWC layouts) that only Kaiwu's runtime executes.
+#pragma once
+#include "ir/graph.h"
+#include "kaiwu/status.h"
+
+namespace kaiwu::passes {
+
+// Constant nodes become initializers.
+Status lift_constants(ir::Model& m, bool* changed);
+// Conv followed by BatchNormalization with constant parameters becomes one Conv with rescaled weights and bias.
+Status fold_batchnorm_into_conv(ir::Model& m, bool* changed);
+// Removes Identity nodes and Dropout nodes whose mask is unused (inference semantics).
+Status remove_identities(ir::Model& m, bool* changed);
+
+// Conv (2-D, constant float weights) with the elementwise ops after it (Relu, Clip, LeakyRelu, Sigmoid, Tanh,
+// HardSwish, HardSigmoid, x*sigmoid(x), and one residual Add of an equally shaped tensor) becomes kaiwu.Conv with
+// post-ops.
+Status fuse_conv_post_ops(ir::Model& m, bool* changed);
+// kaiwu.Conv and 2-D pooling switch to NHWC activations, with Transposes around them (later cancelled).
+Status convert_to_nhwc(ir::Model& m, bool* changed);
+// Pushes Transposes through layout-agnostic ops (elementwise, Concat), merges consecutive ones and removes those
+// that cancel; transposes that only move size-1 dims become Reshapes.
+Status optimize_transposes(ir::Model& m, bool* changed);
+
+struct CpuOptions {
+  bool fuse = true;  // fuse_conv_post_ops
+  bool nhwc = true;  // convert_to_nhwc + optimize_transposes
+};
+// The runtime's pipeline: standard passes, then the CPU passes chosen by `opt`. Verifies the result.
+Status optimize_for_cpu(ir::Model& m, const CpuOptions& opt = {});
+// The standard (pure ONNX) pipeline for the optimized float stage model.
+Status optimize_standard(ir::Model& m);
+
+}  // namespace kaiwu::passes

@@ -1,0 +1,97 @@
+// Standard ONNX-preserving passes: constant lifting, BatchNormalization folding, identity removal.
+#include <cmath>
+
+#include "ir/graph_edit.h"
+#include "passes/passes.h"
+
+namespace kaiwu::passes {
+
+Status lift_constants(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  *changed = false;
+  for (auto& n : g.nodes) {
+    if (n.op_type != "Constant" || !n.domain.empty() || n.outputs.size() != 1) continue;
+    if (ir::is_graph_output(g, n.outputs[0])) continue;
+    Tensor t;
+    if (const ir::Attribute* a = n.attr("value"); a && a->kind == ir::Attribute::Kind::kTensor) t = a->t;
+    else if ((a = n.attr("value_float"))) t = Tensor::from_vector<float>({a->f}, {});
+    else if ((a = n.attr("value_floats"))) t = Tensor::from_vector<float>(a->floats, {(int64_t)a->floats.size()});
+    else if ((a = n.attr("value_int"))) t = Tensor::from_vector<int64_t>({a->i}, {});
+    else if ((a = n.attr("value_ints"))) t = Tensor::from_vector<int64_t>(a->ints, {(int64_t)a->ints.size()});
+    else continue;
+    g.initializers[n.outputs[0]] = t;
+    n.op_type.clear();
+    *changed = true;
+  }
+  if (*changed) ir::remove_dead_nodes(g);
+  return Status::Ok();
+}
+
+Status fold_batchnorm_into_conv(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  *changed = false;
+  auto uses = ir::uses_of(g);
+  auto prod = g.producers();
+  auto cst = [&](const std::string& v) -> const Tensor* {
+    auto it = g.initializers.find(v);
+    return it != g.initializers.end() && it->second.dtype() == DType::kF32 ? &it->second : nullptr;
+  };
+  for (auto& bn : g.nodes) {
+    if (bn.op_type != "BatchNormalization" || !bn.domain.empty() || bn.inputs.size() != 5) continue;
+    bool extra_outputs = false;
+    for (size_t o = 1; o < bn.outputs.size(); ++o)
+      if (!bn.outputs[o].empty()) extra_outputs = true;
+    if (extra_outputs || bn.attr_int("training_mode", 0)) continue;
+    auto pit = prod.find(bn.inputs[0]);
+    if (pit == prod.end()) continue;
+    ir::Node& conv = g.nodes[pit->second];
+    if (conv.op_type != "Conv" || !conv.domain.empty() || uses[conv.outputs[0]].size() != 1) continue;
+    if (ir::is_graph_output(g, conv.outputs[0])) continue;
+    const Tensor* w = cst(conv.inputs.size() > 1 ? conv.inputs[1] : "");
+    const Tensor* b = conv.has_input(2) ? cst(conv.inputs[2]) : nullptr;
+    if (!w || (conv.has_input(2) && !b)) continue;
+    const Tensor *gamma = cst(bn.inputs[1]), *beta = cst(bn.inputs[2]), *mean = cst(bn.inputs[3]), *var = cst(bn.inputs[4]);
+    if (!gamma || !beta || !mean || !var) continue;
+    const int64_t k = w->dim(0);
+    if (gamma->numel() != k || beta->numel() != k || mean->numel() != k || var->numel() != k) continue;
+    const double eps = bn.attr_float("epsilon", 1e-5f);
+    Tensor nw = w->clone(), nb = Tensor::empty(DType::kF32, {k});
+    const int64_t per = w->numel() / k;
+    for (int64_t c = 0; c < k; ++c) {
+      double s = gamma->data<float>()[c] / std::sqrt(static_cast<double>(var->data<float>()[c]) + eps);
+      for (int64_t i = 0; i < per; ++i) nw.data<float>()[c * per + i] = static_cast<float>(w->data<float>()[c * per + i] * s);
+      double bias = b ? b->data<float>()[c] : 0.0;
+      nb.data<float>()[c] = static_cast<float>((bias - mean->data<float>()[c]) * s + beta->data<float>()[c]);
+    }
+    std::string wn = ir::unique_value_name(g, conv.inputs[1] + "_bnfolded");
+    g.initializers[wn] = nw;
+    std::string bnm = ir::unique_value_name(g, conv.name + "_bias_bnfolded");
+    g.initializers[bnm] = nb;
+    conv.inputs.resize(3);
+    conv.inputs[1] = wn;
+    conv.inputs[2] = bnm;
+    conv.outputs[0] = bn.outputs[0];
+    bn.op_type.clear();
+    *changed = true;
+  }
+  if (*changed) ir::remove_dead_nodes(g);
+  return Status::Ok();
+}
+
+Status remove_identities(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  *changed = false;
+  for (auto& n : g.nodes) {
+    bool ident = n.domain.empty() && (n.op_type == "Identity" || (n.op_type == "Dropout" && (n.outputs.size() < 2 || n.outputs[1].empty())));
+    if (!ident || n.inputs.empty() || n.inputs[0].empty()) continue;
+    if (ir::is_graph_output(g, n.outputs[0])) continue;
+    if (n.op_type == "Dropout" && n.inputs.size() > 2 && !n.inputs[2].empty()) continue;  // training_mode input
+    ir::replace_uses(g, n.outputs[0], n.inputs[0]);
+    n.op_type.clear();
+    *changed = true;
+  }
+  if (*changed) ir::remove_dead_nodes(g);
+  return Status::Ok();
+}
+
+}  // namespace kaiwu::passes
