@@ -1,10 +1,6 @@
-// STUB: ReduceMax is not implemented yet.
-#include "ops/op_def.h"
+// ReduceMax: maximum over the given axes (attribute before opset 18, optional input from 18), keepdims, noop_with_empty_axes.
+#include "ops/reduce_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_ReduceMax = {"ReduceMax", "", infer, create};
+KAIWU_REDUCE_OP(ReduceMax, "ReduceMax", kMax, 18)
 }  // namespace kaiwu::ops

@@ -1,10 +1,6 @@
-// STUB: ReduceSum is not implemented yet.
-#include "ops/op_def.h"
+// ReduceSum: sum over the given axes (attribute before opset 13, optional input from 13), keepdims, noop_with_empty_axes.
+#include "ops/reduce_common.h"
 
 namespace kaiwu::ops {
-namespace {
-Status infer(InferContext& ctx) { return unsupported(ctx.node().describe() + ": not implemented yet"); }
-Status create(const KernelInit& init, std::unique_ptr<Kernel>*) { return init.fail("not implemented yet"); }
-}  // namespace
-extern const OpDef kOp_ReduceSum = {"ReduceSum", "", infer, create};
+KAIWU_REDUCE_OP(ReduceSum, "ReduceSum", kSum, 13)
 }  // namespace kaiwu::ops

@@ -20,7 +20,7 @@ bool greater_nan(T a, T b) {  // a > b, with NaN greater than everything and the
 template <typename T>
 void reduce_typed(ReduceKind k, const T* x, const std::vector<int64_t>& shape, const std::vector<bool>& red, T* y) {
   constexpr bool kFloat = std::is_floating_point_v<T>;
-  using Acc = std::conditional_t<kFloat, double, T>;
+  using Acc = std::conditional_t<kFloat, double, std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
   const size_t r = shape.size();
   int64_t n_in = 1, n_out = 1, count = 1;
   std::vector<int64_t> out_stride(r, 0);  // output stride per input dim (0 for reduced dims)
@@ -45,18 +45,17 @@ void reduce_typed(ReduceKind k, const T* x, const std::vector<int64_t>& shape, c
     const Acc v = static_cast<Acc>(x[i]);
     if (k == ReduceKind::kMax) {
       if (greater_nan(v, acc[j])) acc[j] = v;
-    } else if constexpr (kFloat) {
-      acc[j] += v;
+    } else if constexpr (std::is_same_v<Acc, int64_t>) {
+      acc[j] = static_cast<int64_t>(static_cast<uint64_t>(acc[j]) + static_cast<uint64_t>(v));  // wraps
     } else {
-      using U = std::make_unsigned_t<T>;
-      acc[j] = static_cast<T>(static_cast<U>(acc[j]) + static_cast<U>(v));
+      acc[j] += v;
     }
   }
   for (int64_t j = 0; j < n_out; ++j) {
     Acc a = acc[j];
     if (k == ReduceKind::kMean) {
       if constexpr (kFloat) a = a / static_cast<Acc>(count);
-      else a = count > 0 ? static_cast<T>(a / static_cast<T>(count)) : T(0);
+      else a = count > 0 ? a / static_cast<Acc>(count) : Acc(0);
     }
     y[j] = static_cast<T>(a);
   }
@@ -71,11 +70,8 @@ void arg_max_typed(const T* x, int64_t outer, int64_t n, int64_t inner, bool las
       int64_t bi = 0;
       for (int64_t j = 1; j < n; ++j) {
         T v = p[j * inner];
-        if (greater_nan(v, best) || (last && !greater_nan(best, v) && !(v != v && best != best ? false : false) &&
-                                     (v == best))) {
+        if (last ? !greater_nan(best, v) : greater_nan(v, best)) {
           best = v;
-          bi = j;
-        } else if (last && v != v && best != best) {
           bi = j;
         }
       }
@@ -85,21 +81,6 @@ void arg_max_typed(const T* x, int64_t outer, int64_t n, int64_t inner, bool las
 }
 
 }  // namespace
-
-#define KW_DISPATCH(FN, ...)                                                      \
-  switch (dt) {                                                                   \
-    case DType::kF32: FN<float>(__VA_ARGS__); return true;                        \
-    case DType::kF64: FN<double>(__VA_ARGS__); return true;                       \
-    case DType::kI8: FN<int8_t>(__VA_ARGS__); return true;                        \
-    case DType::kU8: FN<uint8_t>(__VA_ARGS__); return true;                       \
-    case DType::kI16: FN<int16_t>(__VA_ARGS__); return true;                      \
-    case DType::kU16: FN<uint16_t>(__VA_ARGS__); return true;                     \
-    case DType::kI32: FN<int32_t>(__VA_ARGS__); return true;                      \
-    case DType::kU32: FN<uint32_t>(__VA_ARGS__); return true;                     \
-    case DType::kI64: FN<int64_t>(__VA_ARGS__); return true;                      \
-    case DType::kU64: FN<uint64_t>(__VA_ARGS__); return true;                     \
-    default: return false;                                                        \
-  }
 
 bool reduce(ReduceKind k, DType dt, const void* x, const std::vector<int64_t>& shape, const std::vector<bool>& reduced,
             void* y) {

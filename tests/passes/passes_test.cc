@@ -1,0 +1,152 @@
+// Graph passes: structure after each pass, and the same outputs as the unoptimized graph.
+#include <gtest/gtest.h>
+
+#include "ir/graph_edit.h"
+#include "passes/passes.h"
+#include "runtime/graph_executor.h"
+#include "test_util.h"
+
+namespace kaiwu {
+namespace {
+
+struct Builder {
+  ir::Model m;
+  int k = 0;
+  Builder() { m.opsets[""] = 13; }
+  void input(const std::string& name, Shape s) {
+    ir::ValueInfo v;
+    v.name = name;
+    v.dtype = DType::kF32;
+    v.has_shape = true;
+    for (int64_t d : s) v.dims.push_back(ir::Dim::fixed(d));
+    m.graph.inputs.push_back(v);
+  }
+  void output(const std::string& name) { m.graph.outputs.push_back(ir::ValueInfo{name}); }
+  void constant(const std::string& name, Tensor t) { m.graph.initializers[name] = std::move(t); }
+  ir::Node& node(const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
+    ir::Node n;
+    n.name = op + std::to_string(k++);
+    n.op_type = op;
+    n.inputs = std::move(in);
+    n.outputs = std::move(out);
+    m.graph.nodes.push_back(n);
+    return m.graph.nodes.back();
+  }
+};
+
+Tensor run_model(ir::Model m, const Tensor& x, bool optimize) {
+  SessionOptions o;
+  o.num_threads = 1;
+  o.optimize = optimize;
+  std::unique_ptr<runtime::GraphExecutor> ex;
+  Status st = runtime::GraphExecutor::create(std::move(m), o, &ex);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  if (!st.ok()) return {};
+  std::vector<Tensor> out;
+  st = ex->run({{"x", x}}, {}, &out);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  return st.ok() ? out[0] : Tensor();
+}
+
+int count_op(const ir::Graph& g, const std::string& op) {
+  int c = 0;
+  for (const auto& n : g.nodes) c += n.op_type == op;
+  return c;
+}
+
+Builder conv_bn_relu() {
+  Builder b;
+  b.input("x", {2, 3, 9, 9});
+  b.constant("w", test::random_f32({4, 3, 3, 3}, 1));
+  b.constant("bias", test::random_f32({4}, 2));
+  b.constant("gamma", test::random_f32({4}, 3, 0.5f, 1.5f));
+  b.constant("beta", test::random_f32({4}, 4));
+  b.constant("mean", test::random_f32({4}, 5));
+  b.constant("var", test::random_f32({4}, 6, 0.1f, 2.f));
+  b.node("Conv", {"x", "w", "bias"}, {"c"}).attrs["pads"] = ir::Attribute::make_ints({1, 1, 1, 1});
+  b.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"bn"});
+  b.node("Relu", {"bn"}, {"y"});
+  b.output("y");
+  return b;
+}
+
+TEST(Passes, FoldBatchNormKeepsTheMaths) {
+  Builder b = conv_bn_relu();
+  ir::Model m = b.m;
+  ASSERT_TRUE(passes::optimize_standard(m).ok());
+  EXPECT_EQ(count_op(m.graph, "BatchNormalization"), 0);
+  EXPECT_EQ(count_op(m.graph, "Conv"), 1);
+  Tensor x = test::random_f32({2, 3, 9, 9}, 7);
+  Tensor ref = run_model(b.m, x, false), got = run_model(m, x, false);
+  std::string why;
+  EXPECT_TRUE(test::all_close(got, ref, 1e-5, 1e-5, &why)) << why;
+}
+
+TEST(Passes, FullCpuPipelineKeepsTheMaths) {
+  Builder b = conv_bn_relu();
+  Tensor x = test::random_f32({2, 3, 9, 9}, 8);
+  Tensor ref = run_model(b.m, x, false), got = run_model(b.m, x, true);
+  std::string why;
+  EXPECT_TRUE(test::all_close(got, ref, 1e-5, 1e-5, &why)) << why;
+}
+
+TEST(Passes, TransposesCancelThroughElementwiseOps) {
+  Builder b;
+  b.input("x", {1, 4, 5, 6});
+  b.constant("c", test::random_f32({4, 1, 1}, 3));
+  b.node("Transpose", {"x"}, {"t1"}).attrs["perm"] = ir::Attribute::make_ints({0, 2, 3, 1});
+  b.node("Relu", {"t1"}, {"r1"});
+  b.node("Transpose", {"r1"}, {"t2"}).attrs["perm"] = ir::Attribute::make_ints({0, 3, 1, 2});
+  b.node("Add", {"t2", "c"}, {"a"});
+  b.node("Transpose", {"a"}, {"t3"}).attrs["perm"] = ir::Attribute::make_ints({0, 2, 3, 1});
+  b.node("Sigmoid", {"t3"}, {"s"});
+  b.node("Transpose", {"s"}, {"y"}).attrs["perm"] = ir::Attribute::make_ints({0, 3, 1, 2});
+  b.output("y");
+  ir::Model m = b.m;
+  bool changed = false;
+  ASSERT_TRUE(passes::optimize_transposes(m, &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_op(m.graph, "Transpose"), 0) << ir::dump(m.graph);
+  Tensor x = test::random_f32({1, 4, 5, 6}, 9);
+  Tensor ref = run_model(b.m, x, false), got = run_model(m, x, false);
+  std::string why;
+  EXPECT_TRUE(test::all_close(got, ref, 0, 0, &why)) << why;
+}
+
+TEST(Passes, ConcatAxisFollowsThePermutation) {
+  Builder b;
+  b.input("x", {1, 2, 3, 4});
+  b.node("Transpose", {"x"}, {"t1"}).attrs["perm"] = ir::Attribute::make_ints({0, 2, 3, 1});
+  b.node("Exp", {"t1"}, {"e"});
+  b.node("Neg", {"t1"}, {"n"});
+  b.node("Concat", {"e", "n"}, {"c"}).attrs["axis"] = ir::Attribute::make_int(3);
+  b.output("c");
+  ir::Model m = b.m;
+  bool changed = false;
+  ASSERT_TRUE(passes::optimize_transposes(m, &changed).ok());
+  EXPECT_EQ(count_op(m.graph, "Transpose"), 1);  // pushed to the end
+  EXPECT_EQ(m.graph.nodes.back().op_type, "Transpose");
+  Tensor x = test::random_f32({1, 2, 3, 4}, 10);
+  Tensor ref = run_model(b.m, x, false), got = run_model(m, x, false);
+  std::string why;
+  EXPECT_TRUE(test::all_close(got, ref, 0, 0, &why)) << why;
+}
+
+TEST(Passes, TransposeOfUnitDimsBecomesReshape) {
+  Builder b;
+  b.input("x", {1, 1, 1, 8});
+  b.node("Transpose", {"x"}, {"y"}).attrs["perm"] = ir::Attribute::make_ints({0, 3, 1, 2});
+  b.node("Relu", {"y"}, {"z"});
+  b.output("z");
+  ir::Model m = b.m;
+  bool changed = false;
+  ASSERT_TRUE(passes::optimize_transposes(m, &changed).ok());
+  EXPECT_EQ(count_op(m.graph, "Transpose"), 0);
+  EXPECT_EQ(count_op(m.graph, "Reshape"), 1);
+  Tensor x = test::random_f32({1, 1, 1, 8}, 11);
+  Tensor got = run_model(m, x, false);
+  EXPECT_EQ(got.shape(), (Shape{1, 8, 1, 1}));
+}
+
+}  // namespace
+}  // namespace kaiwu
