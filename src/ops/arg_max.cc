@@ -1,5 +1,7 @@
 // ArgMax: int64 index of the largest element along `axis` (default 0), keepdims (default 1), select_last_index
 // (default 0: first of equal maxima).
+#include <algorithm>
+
 #include "core/parallel.h"
 #include "kernels/ref/cast.h"
 #include "kernels/ref/reduce.h"

@@ -1,6 +1,6 @@
 // Dropout. Inference (the default, and always before opset 12): y = x and the optional mask is all true.
 // Training mode (opset 12+, training_mode input true, ratio > 0): y = mask * x / (1 - ratio) with a mask drawn
-// from a seeded generator (see kernels/ref/dropout.h).
+// from the generator seeded by the `seed` attribute (default 0, so runs are reproducible; see kernels/ref/dropout.h).
 #include <cstring>
 #include <vector>
 

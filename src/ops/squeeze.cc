@@ -18,7 +18,7 @@ Status infer(InferContext& ctx) {
     given = true;
   }
   std::vector<bool> drop(in.size(), false);
-  if (given) {
+  if (given && !axes.empty()) {  // an empty list squeezes every unit dim, like no axes
     KW_RETURN_IF_ERROR(normalize_axes(ctx, &axes, static_cast<int64_t>(in.size())));
     for (int64_t a : axes) {
       if (in[a] != 1)

@@ -23,6 +23,9 @@ inline NodeInput constant(Tensor t) { return {std::move(t), true, false}; }
 inline NodeInput omitted() { return {Tensor(), false, true}; }
 
 struct OneNode {
+  OneNode(std::string op_type, int64_t op_set, std::vector<NodeInput> ins = {},
+          std::map<std::string, ir::Attribute> attributes = {}, int outputs = 1)
+      : op(std::move(op_type)), opset(op_set), inputs(std::move(ins)), attrs(std::move(attributes)), num_outputs(outputs) {}
   std::string op;
   int64_t opset = 13;
   std::vector<NodeInput> inputs;
@@ -63,7 +66,9 @@ inline Status run_one_node(const OneNode& c, std::vector<Tensor>* outs) {
   for (int o = 0; o < c.num_outputs; ++o) {
     out_names.push_back("out" + std::to_string(o));
     n.outputs.push_back(out_names.back());
-    m.graph.outputs.push_back(ir::ValueInfo{out_names.back()});
+    ir::ValueInfo v;
+    v.name = out_names.back();
+    m.graph.outputs.push_back(v);
   }
   m.graph.nodes.push_back(n);
   std::unique_ptr<runtime::GraphExecutor> ex;

@@ -56,6 +56,7 @@ TEST(Squeeze, AttrInputAndAllUnitDims) {
   Tensor all = run_ok(OneNode{"Squeeze", 13, {fed(x)}})[0];
   EXPECT_EQ(all.shape(), (Shape{3, 2}));
   EXPECT_EQ(values_of<uint16_t>(all), values_of<uint16_t>(x));
+  EXPECT_EQ(run_ok(OneNode{"Squeeze", 13, {fed(x), constant(Tensor::zeros(DType::kI64, {0}))}})[0].shape(), (Shape{3, 2}));
   EXPECT_NE(run_error(OneNode{"Squeeze", 13, {fed(x), constant(i64s({1}))}}).find("cannot squeeze"), std::string::npos);
 }
 

@@ -103,27 +103,105 @@ inline void transpose8x8_32(const float* s, int64_t sl, float* d, int64_t dk) {
   _mm256_storeu_ps(d + 6 * dk, _mm256_permute2f128_ps(u2, u6, 0x31));
   _mm256_storeu_ps(d + 7 * dk, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
+
+inline void transpose8x8_32u(const uint32_t* s, int64_t sl, uint32_t* d, int64_t dk) {
+  transpose8x8_32(reinterpret_cast<const float*>(s), sl, reinterpret_cast<float*>(d), dk);
+}
 #endif
 
-// 32-bit tile (bits are moved, never interpreted): 8x8 register transposes plus scalar edges.
-void tile_32(const uint32_t* s, uint32_t* d, int64_t nk, int64_t nl, int64_t sl, int64_t dk) {
-  int64_t k8 = 0, l8 = 0;
-#ifdef __AVX2__
-  k8 = nk & ~int64_t{7};
-  l8 = nl & ~int64_t{7};
+// 8x8 transpose of 16-bit elements (SSE2).
+inline void transpose8x8_16(const uint16_t* s, int64_t sl, uint16_t* d, int64_t dk) {
+  __m128i r[8], a[8], b[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i * sl));
+  for (int i = 0; i < 4; ++i) {
+    a[2 * i] = _mm_unpacklo_epi16(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm_unpackhi_epi16(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and 4-7 (h = 1)
+    const __m128i* x = a + 4 * h;
+    b[4 * h + 0] = _mm_unpacklo_epi32(x[0], x[2]);
+    b[4 * h + 1] = _mm_unpackhi_epi32(x[0], x[2]);
+    b[4 * h + 2] = _mm_unpacklo_epi32(x[1], x[3]);
+    b[4 * h + 3] = _mm_unpackhi_epi32(x[1], x[3]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (2 * i) * dk), _mm_unpacklo_epi64(b[i], b[4 + i]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + (2 * i + 1) * dk), _mm_unpackhi_epi64(b[i], b[4 + i]));
+  }
+}
+
+// 8x8 transpose of bytes (SSE2).
+inline void transpose8x8_8(const uint8_t* s, int64_t sl, uint8_t* d, int64_t dk) {
+  __m128i r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + i * sl));
+  const __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpacklo_epi8(r[2], r[3]);
+  const __m128i a2 = _mm_unpacklo_epi8(r[4], r[5]), a3 = _mm_unpacklo_epi8(r[6], r[7]);
+  const __m128i b0 = _mm_unpacklo_epi16(a0, a1), b1 = _mm_unpackhi_epi16(a0, a1);
+  const __m128i b2 = _mm_unpacklo_epi16(a2, a3), b3 = _mm_unpackhi_epi16(a2, a3);
+  const __m128i c[4] = {_mm_unpacklo_epi32(b0, b2), _mm_unpackhi_epi32(b0, b2), _mm_unpacklo_epi32(b1, b3),
+                        _mm_unpackhi_epi32(b1, b3)};
+  for (int i = 0; i < 4; ++i) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(d + (2 * i) * dk), c[i]);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(d + (2 * i + 1) * dk), _mm_srli_si128(c[i], 8));
+  }
+}
+
+// Tile of any element type: 8x8 register transposes (K8) plus scalar edges.
+template <typename T, void (*K8)(const T*, int64_t, T*, int64_t)>
+void tile_blocked(const T* s, T* d, int64_t nk, int64_t nl, int64_t sl, int64_t dk) {
+  const int64_t k8 = nk & ~int64_t{7}, l8 = nl & ~int64_t{7};
   for (int64_t k = 0; k < k8; k += 8)
-    for (int64_t l = 0; l < l8; l += 8)
-      transpose8x8_32(reinterpret_cast<const float*>(s + k + l * sl), sl, reinterpret_cast<float*>(d + k * dk + l), dk);
-#endif
+    for (int64_t l = 0; l < l8; l += 8) K8(s + k + l * sl, sl, d + k * dk + l, dk);
   if (l8 < nl) tile_scalar(s + l8 * sl, d + l8, k8, nl - l8, sl, dk);
   if (k8 < nk) tile_scalar(s + k8, d + k8 * dk, nk - k8, nl, sl, dk);
 }
 
+// Interleave of NL short source rows into dense destination rows (d[k*NL + l] = s[k + l*sl]): the compile-time
+// row count lets the compiler vectorize with shuffles (NCHW -> NHWC of 3-channel images, DepthToSpace blocks).
+template <int NL, typename T>
+void interleave(const T* s, T* d, int64_t nk, int64_t sl) {
+  for (int64_t k = 0; k < nk; ++k)
+    for (int l = 0; l < NL; ++l) d[k * NL + l] = s[k + l * sl];
+}
+
+template <typename T>
+bool try_interleave(const char* s, char* d, int64_t nk, int64_t nl, int64_t sl, int64_t dk) {
+  if (dk != nl) return false;
+  const T* sp = reinterpret_cast<const T*>(s);
+  T* dp = reinterpret_cast<T*>(d);
+  switch (nl) {
+    case 2: interleave<2>(sp, dp, nk, sl); return true;
+    case 3: interleave<3>(sp, dp, nk, sl); return true;
+    case 4: interleave<4>(sp, dp, nk, sl); return true;
+    default: return false;
+  }
+}
+
 void tile(const char* s, char* d, int64_t nk, int64_t nl, int64_t sl, int64_t dk, int64_t es) {
+  if (nl <= 4) {
+    bool done = false;
+    switch (es) {
+      case 1: done = try_interleave<uint8_t>(s, d, nk, nl, sl, dk); break;
+      case 2: done = try_interleave<uint16_t>(s, d, nk, nl, sl, dk); break;
+      case 4: done = try_interleave<uint32_t>(s, d, nk, nl, sl, dk); break;
+      case 8: done = try_interleave<uint64_t>(s, d, nk, nl, sl, dk); break;
+    }
+    if (done) return;
+  }
   switch (es) {
-    case 1: return tile_scalar(reinterpret_cast<const uint8_t*>(s), reinterpret_cast<uint8_t*>(d), nk, nl, sl, dk);
-    case 2: return tile_scalar(reinterpret_cast<const uint16_t*>(s), reinterpret_cast<uint16_t*>(d), nk, nl, sl, dk);
-    case 4: return tile_32(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d), nk, nl, sl, dk);
+    case 1:
+      return tile_blocked<uint8_t, transpose8x8_8>(reinterpret_cast<const uint8_t*>(s), reinterpret_cast<uint8_t*>(d), nk,
+                                                   nl, sl, dk);
+    case 2:
+      return tile_blocked<uint16_t, transpose8x8_16>(reinterpret_cast<const uint16_t*>(s), reinterpret_cast<uint16_t*>(d),
+                                                     nk, nl, sl, dk);
+    case 4:
+#ifdef __AVX2__
+      return tile_blocked<uint32_t, transpose8x8_32u>(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d),
+                                                      nk, nl, sl, dk);
+#else
+      return tile_scalar(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d), nk, nl, sl, dk);
+#endif
     case 8: return tile_scalar(reinterpret_cast<const uint64_t*>(s), reinterpret_cast<uint64_t*>(d), nk, nl, sl, dk);
     default:
       for (int64_t k = 0; k < nk; ++k)
@@ -174,16 +252,17 @@ void run_transpose(const char* s, char* d, const StridedCopyPlan& p) {
   const int r = static_cast<int>(p.shape.size()), kd = p.transpose_dim, ld = r - 1;
   const int64_t es = p.elem_size, nk = p.shape[kd], nl = p.shape[ld];
   const int64_t sl = p.src_strides[ld], dk = p.dst_strides[kd];
-  const int64_t t = std::max<int64_t>(8, 64 / es);  // tile edge: one cache line of elements
+  const int64_t t = std::clamp<int64_t>(256 / es, 8, 64);  // tile edge: both tiles stay in L1
+  const int64_t tk = nl >= t ? t : t * (t / nl);     // short last dim: longer tiles of about t*t elements
   Walker proto;
   for (int i = 0; i < r; ++i)
     if (i != kd && i != ld) proto.add(p.shape[i], p.src_strides[i], p.dst_strides[i]);
-  const int64_t kblocks = (nk + t - 1) / t, items = proto.count() * kblocks;
-  parallel_for(items, std::max<int64_t>(1, kChunkBytes / (t * nl * es)), [&](int64_t b, int64_t e) {
+  const int64_t kblocks = (nk + tk - 1) / tk, items = proto.count() * kblocks;
+  parallel_for(items, std::max<int64_t>(1, kChunkBytes / (tk * nl * es)), [&](int64_t b, int64_t e) {
     Walker w = proto;
     for (int64_t it = b; it < e; ++it) {
       w.seek(it / kblocks);
-      const int64_t k0 = (it % kblocks) * t, nkb = std::min(t, nk - k0);
+      const int64_t k0 = (it % kblocks) * tk, nkb = std::min(tk, nk - k0);
       for (int64_t l0 = 0; l0 < nl; l0 += t)
         tile(s + (w.so + k0 + l0 * sl) * es, d + (w.dof + k0 * dk + l0) * es, nkb, std::min(t, nl - l0), sl, dk, es);
     }
