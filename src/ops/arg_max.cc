@@ -25,10 +25,14 @@ Status plan(const ir::Node& node, const Shape& in, ArgMaxPlan* p) {
   if (in[axis] == 0) return invalid_argument(node.describe() + ": cannot take ArgMax over an empty axis");
   const bool keep = node.attr_int("keepdims", 1) != 0;
   for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d) {
-    if (d < axis) p->outer *= in[d];
-    else if (d > axis) p->inner *= in[d];
-    if (d != axis) p->out_shape.push_back(in[d]);
-    else if (keep) p->out_shape.push_back(1);
+    if (d < axis)
+      p->outer *= in[d];
+    else if (d > axis)
+      p->inner *= in[d];
+    if (d != axis)
+      p->out_shape.push_back(in[d]);
+    else if (keep)
+      p->out_shape.push_back(1);
   }
   p->n = in[axis];
   return Status::Ok();

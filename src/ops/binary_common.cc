@@ -36,7 +36,8 @@ std::string shapes_text(const std::vector<Shape>& s) {
 Status broadcast_all(const std::vector<Shape>& shapes, Shape* out) {
   Shape acc = shapes[0];
   for (size_t i = 1; i < shapes.size(); ++i)
-    if (!broadcast_shapes(acc, shapes[i], &acc)) return invalid_argument("shapes " + shapes_text(shapes) + " do not broadcast");
+    if (!broadcast_shapes(acc, shapes[i], &acc))
+      return invalid_argument("shapes " + shapes_text(shapes) + " do not broadcast");
   *out = acc;
   return Status::Ok();
 }
@@ -46,10 +47,15 @@ Status broadcast_all(const std::vector<Shape>& shapes, Shape* out) {
 // computing type differs from the output type).
 class ElementwiseKernel : public Kernel {
  public:
-  ElementwiseKernel(BinaryKind k, std::vector<DType> in_dt, std::vector<Shape> in_shapes, DType compute,
-                    DType out_dt, Shape out_shape, bool reference)
-      : k_(k), in_dt_(std::move(in_dt)), in_shapes_(std::move(in_shapes)), compute_(compute), out_dt_(out_dt),
-        out_shape_(std::move(out_shape)), ref_(reference) {
+  ElementwiseKernel(BinaryKind k, std::vector<DType> in_dt, std::vector<Shape> in_shapes, DType compute, DType out_dt,
+                    Shape out_shape, bool reference)
+      : k_(k),
+        in_dt_(std::move(in_dt)),
+        in_shapes_(std::move(in_shapes)),
+        compute_(compute),
+        out_dt_(out_dt),
+        out_shape_(std::move(out_shape)),
+        ref_(reference) {
     acc_dt_ = kr::binary_is_comparison(k_) ? DType::kBool : compute_;
     for (size_t i = 1; i < in_shapes_.size(); ++i) {
       plans_.push_back(kx::make_broadcast_plan({i == 1 ? in_shapes_[0] : out_shape_, in_shapes_[i]}, out_shape_));

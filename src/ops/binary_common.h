@@ -26,13 +26,13 @@ Status create_prelu(const KernelInit& init, std::unique_ptr<Kernel>* out);
 Status infer_where(InferContext& ctx);
 Status create_where(const KernelInit& init, std::unique_ptr<Kernel>* out);
 
-#define KAIWU_BINARY_OP(Ident, OpName, Kind)                                                          \
-  namespace {                                                                                          \
-  Status infer_##Ident(InferContext& ctx) { return infer_binary(ctx, kernels::BinaryKind::Kind); }     \
-  Status create_##Ident(const KernelInit& init, std::unique_ptr<Kernel>* out) {                        \
-    return create_binary(init, kernels::BinaryKind::Kind, out);                                        \
-  }                                                                                                    \
-  }                                                                                                    \
+#define KAIWU_BINARY_OP(Ident, OpName, Kind)                                                       \
+  namespace {                                                                                      \
+  Status infer_##Ident(InferContext& ctx) { return infer_binary(ctx, kernels::BinaryKind::Kind); } \
+  Status create_##Ident(const KernelInit& init, std::unique_ptr<Kernel>* out) {                    \
+    return create_binary(init, kernels::BinaryKind::Kind, out);                                    \
+  }                                                                                                \
+  }                                                                                                \
   extern const OpDef kOp_##Ident = {OpName, "", infer_##Ident, create_##Ident};
 
 }  // namespace kaiwu::ops

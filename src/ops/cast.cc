@@ -1,10 +1,11 @@
 // Cast: converts every element to the type of the `to` attribute (an ONNX TensorProto data type; a type name
 // string before opset 6). Conversion rules: kernels/ref/cast.h.
+#include "kernels/ref/cast.h"
+
 #include <cctype>
 #include <string>
 
 #include "core/parallel.h"
-#include "kernels/ref/cast.h"
 #include "ops/op_def.h"
 
 namespace kaiwu::ops {
@@ -62,9 +63,8 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
     const uint8_t* x = static_cast<const uint8_t*>(in[0]->raw());
     uint8_t* y = static_cast<uint8_t*>(o[0]->raw());
     const size_t si = dtype_size(from), so = dtype_size(to);
-    parallel_for(in[0]->numel(), 32768, [&](int64_t b, int64_t e) {
-      kernels::ref::cast(from, x + b * si, to, y + b * so, e - b);
-    });
+    parallel_for(in[0]->numel(), 32768,
+                 [&](int64_t b, int64_t e) { kernels::ref::cast(from, x + b * si, to, y + b * so, e - b); });
     return Status::Ok();
   });
   return Status::Ok();

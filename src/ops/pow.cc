@@ -15,10 +15,14 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
     const double v = e->get_f64(0);
     kernels::ref::UnaryParams p;
     bool special = true;
-    if (v == 2.0) p.kind = kernels::ref::UnaryKind::kSquare;
-    else if (v == 0.5) p.kind = kernels::ref::UnaryKind::kSqrt;
-    else if (v == 1.0) p.kind = kernels::ref::UnaryKind::kIdentity;
-    else special = false;
+    if (v == 2.0)
+      p.kind = kernels::ref::UnaryKind::kSquare;
+    else if (v == 0.5)
+      p.kind = kernels::ref::UnaryKind::kSqrt;
+    else if (v == 1.0)
+      p.kind = kernels::ref::UnaryKind::kIdentity;
+    else
+      special = false;
     if (special) return create_unary(init, p, out);
   }
   return create_binary(init, kernels::BinaryKind::kPow, out);

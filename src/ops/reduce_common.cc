@@ -50,8 +50,10 @@ Status plan_reduce(const ir::Node& node, int64_t opset, int64_t axes_input_opset
   }
   p->out_shape.clear();
   for (size_t d = 0; d < in.size(); ++d) {
-    if (!p->mask[d]) p->out_shape.push_back(in[d]);
-    else if (keepdims) p->out_shape.push_back(1);
+    if (!p->mask[d])
+      p->out_shape.push_back(in[d]);
+    else if (keepdims)
+      p->out_shape.push_back(1);
   }
   return Status::Ok();
 }

@@ -13,15 +13,15 @@ Status infer_reduce(InferContext& ctx, kernels::ref::ReduceKind k, int64_t axes_
 Status create_reduce(const KernelInit& init, kernels::ref::ReduceKind k, int64_t axes_input_opset,
                      std::unique_ptr<Kernel>* out);
 
-#define KAIWU_REDUCE_OP(Ident, OpName, Kind, AxesInputOpset)                                               \
-  namespace {                                                                                               \
-  Status infer_##Ident(InferContext& ctx) {                                                                 \
-    return infer_reduce(ctx, kernels::ref::ReduceKind::Kind, AxesInputOpset);                               \
-  }                                                                                                         \
-  Status create_##Ident(const KernelInit& init, std::unique_ptr<Kernel>* out) {                             \
-    return create_reduce(init, kernels::ref::ReduceKind::Kind, AxesInputOpset, out);                        \
-  }                                                                                                         \
-  }                                                                                                         \
+#define KAIWU_REDUCE_OP(Ident, OpName, Kind, AxesInputOpset)                         \
+  namespace {                                                                        \
+  Status infer_##Ident(InferContext& ctx) {                                          \
+    return infer_reduce(ctx, kernels::ref::ReduceKind::Kind, AxesInputOpset);        \
+  }                                                                                  \
+  Status create_##Ident(const KernelInit& init, std::unique_ptr<Kernel>* out) {      \
+    return create_reduce(init, kernels::ref::ReduceKind::Kind, AxesInputOpset, out); \
+  }                                                                                  \
+  }                                                                                  \
   extern const OpDef kOp_##Ident = {OpName, "", infer_##Ident, create_##Ident};
 
 }  // namespace kaiwu::ops

@@ -1,4 +1,5 @@
-// ReduceMax: maximum over the given axes (attribute before opset 18, optional input from 18), keepdims, noop_with_empty_axes.
+// ReduceMax: maximum over the given axes (attribute before opset 18, optional input from 18), keepdims,
+// noop_with_empty_axes.
 #include "ops/reduce_common.h"
 
 namespace kaiwu::ops {

@@ -1,4 +1,5 @@
-// ReduceSum: sum over the given axes (attribute before opset 13, optional input from 13), keepdims, noop_with_empty_axes.
+// ReduceSum: sum over the given axes (attribute before opset 13, optional input from 13), keepdims,
+// noop_with_empty_axes.
 #include "ops/reduce_common.h"
 
 namespace kaiwu::ops {

@@ -1,10 +1,11 @@
 // Softmax: before opset 13 the input is coerced to 2-D at `axis` (default 1) and normalized over the second
 // dimension; from opset 13 it is normalized along `axis` (default -1).
+#include "kernels/ref/softmax.h"
+
 #include <algorithm>
 
 #include "core/parallel.h"
 #include "kernels/ref/cast.h"
-#include "kernels/ref/softmax.h"
 #include "kernels/x86/softmax.h"
 #include "ops/op_def.h"
 #include "ops/shape_util.h"
@@ -31,9 +32,12 @@ Status geometry(const ir::Node& node, int64_t opset, const Shape& s, Geometry* g
                             shape_to_string(s));
   }
   for (int64_t d = 0; d < rank; ++d) {
-    if (d < axis) g->outer *= s[d];
-    else if (opset < 13 || d == axis) g->n *= s[d];
-    else g->inner *= s[d];
+    if (d < axis)
+      g->outer *= s[d];
+    else if (opset < 13 || d == axis)
+      g->n *= s[d];
+    else
+      g->inner *= s[d];
   }
   return Status::Ok();
 }
@@ -57,9 +61,8 @@ void run_f32(const float* x, float* y, const Geometry& g, bool reference) {
     });
   } else if (g.inner == 1) {
     const int64_t grain = std::max<int64_t>(1, 16384 / g.n);
-    parallel_for(g.outer, grain, [&](int64_t b, int64_t e) {
-      kernels::x86::softmax_rows_f32(x + b * g.n, y + b * g.n, e - b, g.n);
-    });
+    parallel_for(g.outer, grain,
+                 [&](int64_t b, int64_t e) { kernels::x86::softmax_rows_f32(x + b * g.n, y + b * g.n, e - b, g.n); });
   } else {
     constexpr int64_t kCols = 256;
     const int64_t chunks = (g.inner + kCols - 1) / kCols;

@@ -15,14 +15,14 @@ Status create_unary(const KernelInit& init, kernels::ref::UnaryParams p, std::un
 // Same, restricted to f32 inputs (for callers that only support float).
 Status create_unary_f32(const KernelInit& init, kernels::ref::UnaryParams p, std::unique_ptr<Kernel>* out);
 // Op definitions for ops that are just `create_unary` with fixed params and no attributes.
-#define KAIWU_SIMPLE_UNARY_OP(Ident, OpName, Kind)                                      \
-  namespace {                                                                            \
-  Status create_##Ident(const KernelInit& init, std::unique_ptr<Kernel>* out) {          \
-    kernels::ref::UnaryParams p;                                                         \
-    p.kind = kernels::ref::UnaryKind::Kind;                                              \
-    return create_unary(init, p, out);                                                   \
-  }                                                                                      \
-  }                                                                                      \
+#define KAIWU_SIMPLE_UNARY_OP(Ident, OpName, Kind)                              \
+  namespace {                                                                   \
+  Status create_##Ident(const KernelInit& init, std::unique_ptr<Kernel>* out) { \
+    kernels::ref::UnaryParams p;                                                \
+    p.kind = kernels::ref::UnaryKind::Kind;                                     \
+    return create_unary(init, p, out);                                          \
+  }                                                                             \
+  }                                                                             \
   extern const OpDef kOp_##Ident = {OpName, "", infer_same_as_input, create_##Ident};
 
 }  // namespace kaiwu::ops

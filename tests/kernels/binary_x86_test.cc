@@ -36,8 +36,10 @@ std::vector<T> random_values(int64_t n, unsigned seed, bool nonzero) {
   std::mt19937 rng(seed);
   std::vector<T> v(static_cast<size_t>(n));
   for (auto& x : v) {
-    if constexpr (std::is_floating_point_v<T>) x = std::uniform_real_distribution<T>(0.5, 3)(rng) * (rng() % 2 ? 1 : -1);
-    else x = static_cast<T>(rng() % 7) + (nonzero ? 1 : 0);
+    if constexpr (std::is_floating_point_v<T>)
+      x = std::uniform_real_distribution<T>(0.5, 3)(rng) * (rng() % 2 ? 1 : -1);
+    else
+      x = static_cast<T>(rng() % 7) + (nonzero ? 1 : 0);
   }
   return v;
 }
@@ -82,12 +84,19 @@ void check_kind(BinaryKind k, DType dt, const Dims& as, const Dims& bs, unsigned
 
 TEST(BinaryX86, MatchesReferenceOverShapesKindsAndTypes) {
   const std::pair<Dims, Dims> shapes[] = {
-      {{7}, {7}},           {{3, 5}, {}},         {{}, {3, 5}},        {{2, 3, 4, 5}, {1, 3, 1, 1}},
-      {{2, 3, 4, 5}, {3, 1, 1}}, {{4, 1, 6}, {5, 1}}, {{1, 9, 1}, {7, 1, 11}}, {{2, 17, 1031}, {2, 17, 1}},
-      {{3, 1, 40000}, {1, 2, 1}}, {{0, 3}, {3}},
+      {{7}, {7}},
+      {{3, 5}, {}},
+      {{}, {3, 5}},
+      {{2, 3, 4, 5}, {1, 3, 1, 1}},
+      {{2, 3, 4, 5}, {3, 1, 1}},
+      {{4, 1, 6}, {5, 1}},
+      {{1, 9, 1}, {7, 1, 11}},
+      {{2, 17, 1031}, {2, 17, 1}},
+      {{3, 1, 40000}, {1, 2, 1}},
+      {{0, 3}, {3}},
   };
-  const BinaryKind kinds[] = {BinaryKind::kAdd, BinaryKind::kSub, BinaryKind::kMul, BinaryKind::kDiv,
-                              BinaryKind::kPow, BinaryKind::kMin, BinaryKind::kMax, BinaryKind::kEqual,
+  const BinaryKind kinds[] = {BinaryKind::kAdd,     BinaryKind::kSub,  BinaryKind::kMul,  BinaryKind::kDiv,
+                              BinaryKind::kPow,     BinaryKind::kMin,  BinaryKind::kMax,  BinaryKind::kEqual,
                               BinaryKind::kGreater, BinaryKind::kLess, BinaryKind::kPRelu};
   unsigned seed = 1;
   for (const auto& [as, bs] : shapes) {

@@ -30,14 +30,14 @@ TEST(ReduceX86, MatchesReferenceOnBlockLayouts) {
     std::vector<bool> mask;
   };
   const Case cases[] = {
-      {{2, 64, 7, 7}, {false, false, true, true}},   // global average pool
-      {{3, 5, 1031}, {false, false, true}},          // last axis with a tail
-      {{5, 33, 17}, {false, true, false}},           // middle axis
-      {{37, 2, 3}, {true, false, false}},            // leading axis
-      {{4, 1, 6}, {true, true, true}},               // everything
-      {{1, 3000, 1}, {false, true, true}},           // size-1 dims around
-      {{2, 3}, {false, false}},                      // nothing reduced
-      {{3, 1, 5}, {false, true, false}},             // only a size-1 dim reduced: a copy
+      {{2, 64, 7, 7}, {false, false, true, true}},  // global average pool
+      {{3, 5, 1031}, {false, false, true}},         // last axis with a tail
+      {{5, 33, 17}, {false, true, false}},          // middle axis
+      {{37, 2, 3}, {true, false, false}},           // leading axis
+      {{4, 1, 6}, {true, true, true}},              // everything
+      {{1, 3000, 1}, {false, true, true}},          // size-1 dims around
+      {{2, 3}, {false, false}},                     // nothing reduced
+      {{3, 1, 5}, {false, true, false}},            // only a size-1 dim reduced: a copy
   };
   unsigned seed = 1;
   for (const Case& c : cases) {
@@ -57,8 +57,10 @@ TEST(ReduceX86, MatchesReferenceOnBlockLayouts) {
       ASSERT_TRUE(x86::reduce_f32(k, x.data(), c.shape, c.mask, got.data()));
       EXPECT_EQ(got[m], 777.f);
       for (int64_t i = 0; i < m; ++i) {
-        if (k == ref::ReduceKind::kMax) EXPECT_EQ(got[i], want[i]);
-        else EXPECT_NEAR(got[i], want[i], 1e-6 * scale[i] + 1e-7) << "case " << seed << " i " << i;
+        if (k == ref::ReduceKind::kMax)
+          EXPECT_EQ(got[i], want[i]);
+        else
+          EXPECT_NEAR(got[i], want[i], 1e-6 * scale[i] + 1e-7) << "case " << seed << " i " << i;
       }
     }
   }

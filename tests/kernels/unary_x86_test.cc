@@ -20,7 +20,7 @@ using ref::UnaryKind;
 std::vector<float> inputs(UnaryKind k, int64_t n, unsigned seed) {
   std::mt19937 rng(seed);
   float lo = -12.f, hi = 12.f;
-  if (k == UnaryKind::kExp) lo = -105.f, hi = 90.f;                 // into overflow and subnormal results
+  if (k == UnaryKind::kExp) lo = -105.f, hi = 90.f;  // into overflow and subnormal results
   if (k == UnaryKind::kSigmoid) lo = -100.f, hi = 40.f;
   if (k == UnaryKind::kSqrt || k == UnaryKind::kLog) lo = 0.f, hi = 1000.f;
   std::uniform_real_distribution<float> d(lo, hi);
@@ -48,10 +48,11 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 }
 
 TEST(UnaryX86, MatchesReferenceOnOddLengths) {
-  const UnaryKind kinds[] = {UnaryKind::kRelu, UnaryKind::kLeakyRelu, UnaryKind::kSigmoid, UnaryKind::kHardSigmoid,
-                             UnaryKind::kHardSwish, UnaryKind::kTanh, UnaryKind::kErf, UnaryKind::kSqrt,
-                             UnaryKind::kExp, UnaryKind::kLog, UnaryKind::kNeg, UnaryKind::kAbs,
-                             UnaryKind::kReciprocal, UnaryKind::kClip, UnaryKind::kSquare, UnaryKind::kIdentity};
+  const UnaryKind kinds[] = {
+      UnaryKind::kRelu,       UnaryKind::kLeakyRelu, UnaryKind::kSigmoid, UnaryKind::kHardSigmoid,
+      UnaryKind::kHardSwish,  UnaryKind::kTanh,      UnaryKind::kErf,     UnaryKind::kSqrt,
+      UnaryKind::kExp,        UnaryKind::kLog,       UnaryKind::kNeg,     UnaryKind::kAbs,
+      UnaryKind::kReciprocal, UnaryKind::kClip,      UnaryKind::kSquare,  UnaryKind::kIdentity};
   unsigned seed = 1;
   for (UnaryKind k : kinds) {
     for (int64_t n : {0, 1, 15, 16, 17, 31, 33, 1000, 4099}) {

@@ -50,9 +50,9 @@ TEST(BinaryOps, LegacyBroadcastBeforeOpset7) {
   // No axis: suffix alignment.
   expect_near(run_both("Mul", 6, {fed(a), fed(f32({1, 0, 2}, {3}))}, {{"broadcast", ai(1)}}), {1, 0, 6, 4, 0, 12},
               {2, 3});
-  EXPECT_NE(run_error("Sub", 6, {fed(a), fed(f32({1, 2, 3}, {3}))}, {{"broadcast", ai(1)}, {"axis", ai(2)}})
-                .find("axis"),
-            std::string::npos);
+  EXPECT_NE(
+      run_error("Sub", 6, {fed(a), fed(f32({1, 2, 3}, {3}))}, {{"broadcast", ai(1)}, {"axis", ai(2)}}).find("axis"),
+      std::string::npos);
 }
 
 TEST(BinaryOps, IntegerSemantics) {
@@ -78,7 +78,7 @@ TEST(BinaryOps, PowTypes) {
   Tensor x = f32({1, 2, 3}, {3});
   expect_near(run_both("Pow", 15, {fed(x), fed(f32({4, 5, 6}, {3}))}), {1, 32, 729}, {3});
   expect_near(run_both("Pow", 15, {fed(x), fed(tensor<int64_t>({4, 5, 6}, {3}))}), {1, 32, 729}, {3});
-  expect_near(run_both("Pow", 15, {fed(x), konst(f32({2}, {}))}), {1, 4, 9}, {3});     // Square
+  expect_near(run_both("Pow", 15, {fed(x), konst(f32({2}, {}))}), {1, 4, 9}, {3});  // Square
   expect_near(run_both("Pow", 15, {fed(x), konst(f32({0.5f}, {}))}), {1, std::sqrt(2.f), std::sqrt(3.f)}, {3});
   expect_near(run_both("Pow", 15, {fed(x), konst(f32({-1}, {}))}), {1, 0.5f, 1.f / 3}, {3});
   Tensor xi = tensor<int32_t>({1, 2, 3, -2}, {4});
@@ -86,8 +86,8 @@ TEST(BinaryOps, PowTypes) {
             (std::vector<int32_t>{1, 32, 729, -8}));
   EXPECT_EQ(values<int32_t>(run_both("Pow", 15, {fed(xi), fed(f32({0.5f, 2.f, 1.5f, 2.f}, {4}))}, {}, 0)),
             (std::vector<int32_t>{1, 4, 5, 4}));  // computed in f64, truncated
-  EXPECT_EQ(values<int64_t>(run_both("Pow", 15, {fed(tensor<int64_t>({2, 3}, {2})), fed(tensor<int64_t>({62, -1}, {2}))},
-                                     {}, 0)),
+  EXPECT_EQ(values<int64_t>(
+                run_both("Pow", 15, {fed(tensor<int64_t>({2, 3}, {2})), fed(tensor<int64_t>({62, -1}, {2}))}, {}, 0)),
             (std::vector<int64_t>{int64_t{1} << 62, 0}));
 }
 
@@ -103,7 +103,8 @@ TEST(BinaryOps, VariadicMinMax) {
   EXPECT_TRUE(std::isnan(n.data<float>()[0]));
   EXPECT_TRUE(std::isnan(n.data<float>()[1]));
   // f16 computes through f32 and rounds once.
-  Tensor h1 = Tensor::view(DType::kF16, {2}, tensor<uint16_t>({float_to_half(1.5f), float_to_half(-2.f)}, {2}).raw()).clone();
+  Tensor h1 =
+      Tensor::view(DType::kF16, {2}, tensor<uint16_t>({float_to_half(1.5f), float_to_half(-2.f)}, {2}).raw()).clone();
   Tensor h2 = Tensor::view(DType::kF16, {1}, tensor<uint16_t>({float_to_half(0.25f)}, {1}).raw()).clone();
   Tensor hm = run_both("Max", 13, {fed(h1), fed(h2)});
   ASSERT_EQ(hm.dtype(), DType::kF16);
@@ -136,7 +137,8 @@ TEST(BinaryOps, Where) {
   // Condition broadcast along rows, int64 values.
   Tensor c2 = tensor<bool>({false, true}, {2, 1});
   Tensor xi = tensor<int64_t>({7, 8, 9}, {3}), yi = tensor<int64_t>({0}, {});
-  EXPECT_EQ(values<int64_t>(run_both("Where", 16, {fed(c2), fed(xi), fed(yi)})), (std::vector<int64_t>{0, 0, 0, 7, 8, 9}));
+  EXPECT_EQ(values<int64_t>(run_both("Where", 16, {fed(c2), fed(xi), fed(yi)})),
+            (std::vector<int64_t>{0, 0, 0, 7, 8, 9}));
   // Large same-shape case through the parallel path.
   Tensor big = test::random_f32({70001}, 3);
   Tensor cb = Tensor::empty(DType::kBool, {70001});

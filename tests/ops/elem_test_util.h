@@ -88,7 +88,8 @@ inline Tensor run_both(const std::string& op, int64_t opset, const std::vector<I
 }
 
 // Expects run_node to fail (with the reference kernels) and returns the message.
-inline std::string run_error(const std::string& op, int64_t opset, const std::vector<In>& ins, const Attrs& attrs = {}) {
+inline std::string run_error(const std::string& op, int64_t opset, const std::vector<In>& ins,
+                             const Attrs& attrs = {}) {
   Tensor out;
   Status st = run_node(op, opset, ins, attrs, true, 1, &out);
   EXPECT_FALSE(st.ok()) << op << " was expected to fail";

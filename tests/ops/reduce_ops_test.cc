@@ -20,8 +20,7 @@ Tensor iota234() {
 
 TEST(ReduceOps, AxesAttributeBeforeInputOpset) {
   Tensor x = iota234();
-  expect_near(run_both("ReduceSum", 11, {fed(x)}, {{"axes", ais({1})}}),
-              {12, 15, 18, 21, 48, 51, 54, 57}, {2, 1, 4});
+  expect_near(run_both("ReduceSum", 11, {fed(x)}, {{"axes", ais({1})}}), {12, 15, 18, 21, 48, 51, 54, 57}, {2, 1, 4});
   expect_near(run_both("ReduceMean", 13, {fed(x)}, {{"axes", ais({-1})}, {"keepdims", ai(0)}}),
               {1.5f, 5.5f, 9.5f, 13.5f, 17.5f, 21.5f}, {2, 3});
   expect_near(run_both("ReduceMax", 13, {fed(x)}, {{"axes", ais({0, 2})}}), {15, 19, 23}, {1, 3, 1});
@@ -40,8 +39,8 @@ TEST(ReduceOps, AxesInputFromOpset13Or18) {
   EXPECT_EQ(same.shape(), x.shape());
   EXPECT_EQ(values<float>(same), values<float>(x));
   // Axes fed at run time (shape known only then).
-  expect_near(run_both("ReduceSum", 13, {fed(x), fed(axes({2}))}, {{"keepdims", ai(0)}}),
-              {6, 22, 38, 54, 70, 86}, {2, 3});
+  expect_near(run_both("ReduceSum", 13, {fed(x), fed(axes({2}))}, {{"keepdims", ai(0)}}), {6, 22, 38, 54, 70, 86},
+              {2, 3});
   EXPECT_NE(run_error("ReduceSum", 13, {fed(x), konst(axes({3}))}).find("out of range"), std::string::npos);
 }
 

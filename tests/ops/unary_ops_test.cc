@@ -102,8 +102,9 @@ TEST(UnaryOps, ClipAcrossOpsets) {
   Tensor xi = tensor<int8_t>({-128, -5, 0, 5, 127}, {5});
   EXPECT_EQ(values<int8_t>(run_both("Clip", 13, {fed(xi), konst(tensor<int8_t>({-10}, {})), none()})),
             (std::vector<int8_t>{-10, -5, 0, 5, 127}));
-  EXPECT_EQ(values<int8_t>(run_both("Clip", 13, {fed(xi), fed(tensor<int8_t>({-1}, {})), fed(tensor<int8_t>({1}, {}))})),
-            (std::vector<int8_t>{-1, -1, 0, 1, 1}));
+  EXPECT_EQ(
+      values<int8_t>(run_both("Clip", 13, {fed(xi), fed(tensor<int8_t>({-1}, {})), fed(tensor<int8_t>({1}, {}))})),
+      (std::vector<int8_t>{-1, -1, 0, 1, 1}));
   EXPECT_NE(run_error("Clip", 13, {fed(x), konst(f32({0.f, 1.f}, {2}))}).find("scalar"), std::string::npos);
 }
 

@@ -48,13 +48,13 @@ void run(const void* a, const Dims& as, const void* b, const Dims& bs, void* out
 }
 
 template <typename T>
-bool run_kind(BinaryKind k, const void* a, const Dims& as, const void* b, const Dims& bs, void* out,
-              const Dims& os) {
+bool run_kind(BinaryKind k, const void* a, const Dims& as, const void* b, const Dims& bs, void* out, const Dims& os) {
   switch (k) {
 #define KW_K(K) \
   case BinaryKind::K: run<BinaryKind::K, T>(a, as, b, bs, out, os); return true;
-    KW_K(kAdd) KW_K(kSub) KW_K(kMul) KW_K(kDiv) KW_K(kPow) KW_K(kMin) KW_K(kMax) KW_K(kEqual) KW_K(kGreater)
-    KW_K(kLess) KW_K(kPRelu)
+    KW_K(kAdd)
+    KW_K(kSub) KW_K(kMul) KW_K(kDiv) KW_K(kPow) KW_K(kMin) KW_K(kMax) KW_K(kEqual) KW_K(kGreater) KW_K(kLess)
+        KW_K(kPRelu)
 #undef KW_K
   }
   return false;
@@ -95,7 +95,8 @@ bool binary(BinaryKind k, DType dt, const void* a, const Dims& as, const void* b
     case DType::kF32: return run_kind<float>(k, a, as, b, bs, out, os);
     case DType::kF64: return run_kind<double>(k, a, as, b, bs, out, os);
     case DType::kI8: return run_kind<int8_t>(k, a, as, b, bs, out, os);
-    case DType::kU8: case DType::kBool: return run_kind<uint8_t>(k, a, as, b, bs, out, os);
+    case DType::kU8:
+    case DType::kBool: return run_kind<uint8_t>(k, a, as, b, bs, out, os);
     case DType::kI16: return run_kind<int16_t>(k, a, as, b, bs, out, os);
     case DType::kU16: return run_kind<uint16_t>(k, a, as, b, bs, out, os);
     case DType::kI32: return run_kind<int32_t>(k, a, as, b, bs, out, os);
@@ -106,8 +107,8 @@ bool binary(BinaryKind k, DType dt, const void* a, const Dims& as, const void* b
   }
 }
 
-void where(size_t es, const uint8_t* c, const Dims& cs, const void* x, const Dims& xs, const void* y,
-           const Dims& ys, void* out, const Dims& os) {
+void where(size_t es, const uint8_t* c, const Dims& cs, const void* x, const Dims& xs, const void* y, const Dims& ys,
+           void* out, const Dims& os) {
   Dims sc = bstrides(cs, os), sx = bstrides(xs, os), sy = bstrides(ys, os);
   const uint8_t* px = static_cast<const uint8_t*>(x);
   const uint8_t* py = static_cast<const uint8_t*>(y);

@@ -13,15 +13,23 @@ enum class BinaryKind { kAdd, kSub, kMul, kDiv, kPow, kMin, kMax, kEqual, kGreat
 namespace detail {
 // Integers compute in their unsigned counterpart (defined wrap-around); floats as themselves.
 template <typename T, bool = std::is_integral_v<T>>
-struct WideOf { using type = T; };
+struct WideOf {
+  using type = T;
+};
 template <typename T>
-struct WideOf<T, true> { using type = std::make_unsigned_t<T>; };
+struct WideOf<T, true> {
+  using type = std::make_unsigned_t<T>;
+};
 template <typename T>
 using Wide = typename WideOf<T>::type;
 template <typename T>
-inline T wrap_add(T a, T b) { return static_cast<T>(static_cast<Wide<T>>(a) + static_cast<Wide<T>>(b)); }
+inline T wrap_add(T a, T b) {
+  return static_cast<T>(static_cast<Wide<T>>(a) + static_cast<Wide<T>>(b));
+}
 template <typename T>
-inline T wrap_sub(T a, T b) { return static_cast<T>(static_cast<Wide<T>>(a) - static_cast<Wide<T>>(b)); }
+inline T wrap_sub(T a, T b) {
+  return static_cast<T>(static_cast<Wide<T>>(a) - static_cast<Wide<T>>(b));
+}
 template <typename T>
 inline T wrap_mul(T a, T b) {
   if constexpr (std::is_integral_v<T> && sizeof(T) < sizeof(unsigned)) {
@@ -61,11 +69,11 @@ inline T int_pow(T base, T e) {
 template <BinaryKind K, typename T>
 struct BinaryOp;
 
-#define KW_BINARY_OP(K, OUT, EXPR)                        \
-  template <typename T>                                   \
-  struct BinaryOp<BinaryKind::K, T> {                     \
-    using Out = OUT;                                      \
-    Out operator()(T a, T b) const { return EXPR; }       \
+#define KW_BINARY_OP(K, OUT, EXPR)                  \
+  template <typename T>                             \
+  struct BinaryOp<BinaryKind::K, T> {               \
+    using Out = OUT;                                \
+    Out operator()(T a, T b) const { return EXPR; } \
   };
 KW_BINARY_OP(kAdd, T, detail::wrap_add(a, b))
 KW_BINARY_OP(kSub, T, detail::wrap_sub(a, b))

@@ -11,8 +11,12 @@ namespace kaiwu::kernels::ref {
 
 namespace {
 
-struct F16 { uint16_t v; };  // storage tags for types C++ lacks or represents differently
-struct B8 { uint8_t v; };
+struct F16 {
+  uint16_t v;
+};  // storage tags for types C++ lacks or represents differently
+struct B8 {
+  uint8_t v;
+};
 
 template <typename To>
 To float_to_int(double v) {
@@ -22,11 +26,11 @@ To float_to_int(double v) {
   }
   if constexpr (sizeof(To) < 4 || std::is_same_v<To, int32_t>) {
     int32_t i = (std::isnan(v) || v >= k2p31 || v <= -k2p31 - 1.0) ? std::numeric_limits<int32_t>::min()
-                                                                    : static_cast<int32_t>(v);
+                                                                   : static_cast<int32_t>(v);
     return static_cast<To>(i);
   } else {
-    int64_t i = (std::isnan(v) || v >= k2p63 || v < -k2p63) ? std::numeric_limits<int64_t>::min()
-                                                             : static_cast<int64_t>(v);
+    int64_t i =
+        (std::isnan(v) || v >= k2p63 || v < -k2p63) ? std::numeric_limits<int64_t>::min() : static_cast<int64_t>(v);
     return static_cast<To>(i);
   }
 }
@@ -38,8 +42,10 @@ inline To convert(From v) {
   } else if constexpr (std::is_same_v<From, B8>) {
     return convert<To>(static_cast<uint8_t>(v.v != 0));
   } else if constexpr (std::is_same_v<To, F16>) {
-    if constexpr (std::is_same_v<From, float>) return F16{float_to_half(v)};
-    else return F16{double_to_half(static_cast<double>(v))};
+    if constexpr (std::is_same_v<From, float>)
+      return F16{float_to_half(v)};
+    else
+      return F16{double_to_half(static_cast<double>(v))};
   } else if constexpr (std::is_same_v<To, B8>) {
     return B8{static_cast<uint8_t>(v != From(0))};
   } else if constexpr (std::is_floating_point_v<To> || !std::is_floating_point_v<From>) {
@@ -88,8 +94,8 @@ uint16_t double_to_half(double d) {
   }
   if (std::isinf(a)) return sign | 0x7c00;
   int e;
-  std::frexp(a, &e);  // a = f * 2^e, f in [0.5, 1)
-  e -= 1;             // a in [2^e, 2^(e+1))
+  std::frexp(a, &e);                                 // a = f * 2^e, f in [0.5, 1)
+  e -= 1;                                            // a in [2^e, 2^(e+1))
   double m = std::nearbyint(std::ldexp(a, 10 - e));  // in [1024, 2048]
   if (m >= 2048.0) {
     m = 1024.0;

@@ -33,7 +33,8 @@ void reduce_typed(ReduceKind k, const T* x, const std::vector<int64_t>& shape, c
       n_out *= shape[d];
     }
   }
-  std::vector<Acc> acc(static_cast<size_t>(n_out), k == ReduceKind::kMax ? Acc(std::numeric_limits<T>::lowest()) : Acc(0));
+  std::vector<Acc> acc(static_cast<size_t>(n_out),
+                       k == ReduceKind::kMax ? Acc(std::numeric_limits<T>::lowest()) : Acc(0));
   if (k == ReduceKind::kMax && kFloat)
     for (auto& a : acc) a = -std::numeric_limits<Acc>::infinity();
   for (int64_t i = 0; i < n_in; ++i) {
@@ -54,8 +55,10 @@ void reduce_typed(ReduceKind k, const T* x, const std::vector<int64_t>& shape, c
   for (int64_t j = 0; j < n_out; ++j) {
     Acc a = acc[j];
     if (k == ReduceKind::kMean) {
-      if constexpr (kFloat) a = a / static_cast<Acc>(count);
-      else a = count > 0 ? a / static_cast<Acc>(count) : Acc(0);
+      if constexpr (kFloat)
+        a = a / static_cast<Acc>(count);
+      else
+        a = count > 0 ? a / static_cast<Acc>(count) : Acc(0);
     }
     y[j] = static_cast<T>(a);
   }

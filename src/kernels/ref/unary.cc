@@ -39,13 +39,14 @@ void unary_float(const T* x, T* y, int64_t n, const UnaryParams& p) {
   const T a = static_cast<T>(p.alpha), b = static_cast<T>(p.beta);
   // One loop per kind so that each compiles to a tight (vectorizable where possible) loop.
   switch (p.kind) {
-#define KW_CASE(K) \
-  case UnaryKind::K: \
+#define KW_CASE(K)                                                             \
+  case UnaryKind::K:                                                           \
     for (int64_t i = 0; i < n; ++i) y[i] = apply<T>(x[i], UnaryKind::K, a, b); \
     break;
-    KW_CASE(kRelu) KW_CASE(kLeakyRelu) KW_CASE(kSigmoid) KW_CASE(kHardSigmoid) KW_CASE(kHardSwish) KW_CASE(kTanh)
-    KW_CASE(kErf) KW_CASE(kSqrt) KW_CASE(kExp) KW_CASE(kLog) KW_CASE(kNeg) KW_CASE(kAbs) KW_CASE(kReciprocal)
-    KW_CASE(kClip) KW_CASE(kSquare) KW_CASE(kIdentity)
+    KW_CASE(kRelu)
+    KW_CASE(kLeakyRelu) KW_CASE(kSigmoid) KW_CASE(kHardSigmoid) KW_CASE(kHardSwish) KW_CASE(kTanh) KW_CASE(kErf)
+        KW_CASE(kSqrt) KW_CASE(kExp) KW_CASE(kLog) KW_CASE(kNeg) KW_CASE(kAbs) KW_CASE(kReciprocal) KW_CASE(kClip)
+            KW_CASE(kSquare) KW_CASE(kIdentity)
 #undef KW_CASE
   }
 }
@@ -60,8 +61,10 @@ void unary_integer(const T* x, T* y, int64_t n, const UnaryParams& p) {
       case UnaryKind::kRelu: y[i] = v > T(0) ? v : T(0); break;
       case UnaryKind::kNeg: y[i] = static_cast<T>(U(0) - static_cast<U>(v)); break;  // wraps like numpy
       case UnaryKind::kAbs:
-        if constexpr (std::is_signed_v<T>) y[i] = v < T(0) ? static_cast<T>(U(0) - static_cast<U>(v)) : v;
-        else y[i] = v;
+        if constexpr (std::is_signed_v<T>)
+          y[i] = v < T(0) ? static_cast<T>(U(0) - static_cast<U>(v)) : v;
+        else
+          y[i] = v;
         break;
       case UnaryKind::kIdentity: y[i] = v; break;
       case UnaryKind::kSquare: y[i] = static_cast<T>(static_cast<U>(v) * static_cast<U>(v)); break;
@@ -109,11 +112,13 @@ bool unary_supports(UnaryKind k, DType dt) {
   if (dt == DType::kF32 || dt == DType::kF64 || dt == DType::kF16) return true;
   if (!dtype_is_integer(dt)) return false;
   switch (k) {
-    case UnaryKind::kRelu: case UnaryKind::kNeg: case UnaryKind::kAbs: case UnaryKind::kErf:
-    case UnaryKind::kIdentity: case UnaryKind::kSquare:
-      return true;
-    default:
-      return false;
+    case UnaryKind::kRelu:
+    case UnaryKind::kNeg:
+    case UnaryKind::kAbs:
+    case UnaryKind::kErf:
+    case UnaryKind::kIdentity:
+    case UnaryKind::kSquare: return true;
+    default: return false;
   }
 }
 
@@ -138,11 +143,12 @@ void unary_any(DType dt, const void* x, void* y, int64_t n, const UnaryParams& p
     }
 #define KW_INT(D, T) \
   case D: unary_integer<T>(static_cast<const T*>(x), static_cast<T*>(y), n, p); break;
-    KW_INT(DType::kI8, int8_t) KW_INT(DType::kU8, uint8_t) KW_INT(DType::kI16, int16_t) KW_INT(DType::kU16, uint16_t)
-    KW_INT(DType::kI32, int32_t) KW_INT(DType::kU32, uint32_t) KW_INT(DType::kI64, int64_t)
-    KW_INT(DType::kU64, uint64_t)
+      KW_INT(DType::kI8, int8_t)
+      KW_INT(DType::kU8, uint8_t) KW_INT(DType::kI16, int16_t) KW_INT(DType::kU16, uint16_t)
+          KW_INT(DType::kI32, int32_t) KW_INT(DType::kU32, uint32_t) KW_INT(DType::kI64, int64_t)
+              KW_INT(DType::kU64, uint64_t)
 #undef KW_INT
-    default: break;
+                  default : break;
   }
 }
 
@@ -158,12 +164,12 @@ void clip_any(DType dt, const void* x, void* y, int64_t n, const void* lo, const
       unary_any(dt, x, y, n, p);
       break;
     }
-    KW_INT(DType::kF32, float) KW_INT(DType::kF64, double)
-    KW_INT(DType::kI8, int8_t) KW_INT(DType::kU8, uint8_t) KW_INT(DType::kI16, int16_t) KW_INT(DType::kU16, uint16_t)
-    KW_INT(DType::kI32, int32_t) KW_INT(DType::kU32, uint32_t) KW_INT(DType::kI64, int64_t)
-    KW_INT(DType::kU64, uint64_t)
+      KW_INT(DType::kF32, float)
+      KW_INT(DType::kF64, double) KW_INT(DType::kI8, int8_t) KW_INT(DType::kU8, uint8_t) KW_INT(DType::kI16, int16_t)
+          KW_INT(DType::kU16, uint16_t) KW_INT(DType::kI32, int32_t) KW_INT(DType::kU32, uint32_t)
+              KW_INT(DType::kI64, int64_t) KW_INT(DType::kU64, uint64_t)
 #undef KW_INT
-    default: break;
+                  default : break;
   }
 }
 

@@ -81,8 +81,9 @@ bool run_kind(BinaryKind k, const void* a, const void* b, void* out, const Broad
   switch (k) {
 #define KW_K(K) \
   case BinaryKind::K: run_typed<BinaryKind::K, T>(a, b, out, p); return true;
-    KW_K(kAdd) KW_K(kSub) KW_K(kMul) KW_K(kDiv) KW_K(kPow) KW_K(kMin) KW_K(kMax) KW_K(kEqual) KW_K(kGreater)
-    KW_K(kLess) KW_K(kPRelu)
+    KW_K(kAdd)
+    KW_K(kSub) KW_K(kMul) KW_K(kDiv) KW_K(kPow) KW_K(kMin) KW_K(kMax) KW_K(kEqual) KW_K(kGreater) KW_K(kLess)
+        KW_K(kPRelu)
 #undef KW_K
   }
   return false;

@@ -17,7 +17,7 @@ struct BroadcastPlan {
   Dims dims;                  // collapsed output dims (at least one)
   std::vector<Dims> strides;  // per input, per collapsed dim, in elements (0 where broadcast)
   int64_t numel = 0;
-  bool ok = false;            // false if a shape does not broadcast to the output
+  bool ok = false;  // false if a shape does not broadcast to the output
 };
 
 // Plans inputs of `in_shapes` broadcast to `out_shape`.

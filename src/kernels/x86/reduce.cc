@@ -49,8 +49,10 @@ bool reduce_f32(ReduceKind k, const float* x, const std::vector<int64_t>& shape,
     total *= shape[d];
     if (reduced[d]) count *= shape[d];
     if (shape[d] == 1) continue;
-    if (!blocks.empty() && blocks.back().second == reduced[d]) blocks.back().first *= shape[d];
-    else blocks.push_back({shape[d], reduced[d]});
+    if (!blocks.empty() && blocks.back().second == reduced[d])
+      blocks.back().first *= shape[d];
+    else
+      blocks.push_back({shape[d], reduced[d]});
   }
   int64_t outer = 1, n = 1, inner = 1;
   int n_red = 0;

@@ -27,12 +27,16 @@ inline void map512(const float* x, float* y, int64_t n, F f) {
 
 const char* unary_f32_impl(ref::UnaryKind k) {
   switch (k) {
-    case ref::UnaryKind::kExp: case ref::UnaryKind::kSigmoid: case ref::UnaryKind::kTanh:
-    case ref::UnaryKind::kErf: case ref::UnaryKind::kSqrt: case ref::UnaryKind::kHardSwish:
-    case ref::UnaryKind::kHardSigmoid: case ref::UnaryKind::kRelu: case ref::UnaryKind::kClip:
-      return "avx512";
-    default:
-      return "ref";
+    case ref::UnaryKind::kExp:
+    case ref::UnaryKind::kSigmoid:
+    case ref::UnaryKind::kTanh:
+    case ref::UnaryKind::kErf:
+    case ref::UnaryKind::kSqrt:
+    case ref::UnaryKind::kHardSwish:
+    case ref::UnaryKind::kHardSigmoid:
+    case ref::UnaryKind::kRelu:
+    case ref::UnaryKind::kClip: return "avx512";
+    default: return "ref";
   }
 }
 
@@ -47,9 +51,7 @@ void unary_f32(const float* x, float* y, int64_t n, const ref::UnaryParams& p) {
     case K::kRelu: {
       // x > 0 ? x : 0, exactly as the reference (NaN gives 0).
       const __m512 zero = _mm512_setzero_ps();
-      map512(x, y, n, [zero](__m512 v) {
-        return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
-      });
+      map512(x, y, n, [zero](__m512 v) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v); });
       return;
     }
     case K::kClip: {
@@ -64,9 +66,7 @@ void unary_f32(const float* x, float* y, int64_t n, const ref::UnaryParams& p) {
     case K::kHardSigmoid: {
       const __m512 a = _mm512_set1_ps(p.alpha), b = _mm512_set1_ps(p.beta);
       const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
-      map512(x, y, n, [=](__m512 v) {
-        return _mm512_max_ps(zero, _mm512_min_ps(one, _mm512_fmadd_ps(a, v, b)));
-      });
+      map512(x, y, n, [=](__m512 v) { return _mm512_max_ps(zero, _mm512_min_ps(one, _mm512_fmadd_ps(a, v, b))); });
       return;
     }
     case K::kHardSwish: {
@@ -77,8 +77,7 @@ void unary_f32(const float* x, float* y, int64_t n, const ref::UnaryParams& p) {
       });
       return;
     }
-    default:
-      ref::unary_f32(x, y, n, p);
+    default: ref::unary_f32(x, y, n, p);
   }
 }
 

@@ -46,8 +46,8 @@ inline __m512 tanh512(__m512 x) {
   p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
   __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
   __m512 e = exp512(_mm512_add_ps(ax, ax));
-  __m512 big = _mm512_sub_ps(_mm512_set1_ps(1.f),
-                             _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(e, _mm512_set1_ps(1.f))));
+  __m512 big =
+      _mm512_sub_ps(_mm512_set1_ps(1.f), _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(e, _mm512_set1_ps(1.f))));
   big = _mm512_or_ps(big, _mm512_and_ps(x, sign_mask));
   __mmask16 is_small = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
   __m512 y = _mm512_mask_blend_ps(is_small, big, small);
