@@ -36,7 +36,6 @@ MODELS = {
 }
 for _n in TV_MODELS:
     MODELS[_n] = ("tv", [1, 3, 224, 224])
-WORKER_TIMEOUT_S = 3600
 
 
 def proc_status_mb(field):
@@ -98,12 +97,12 @@ def ort_worker(model, input_path, threads, warmup, runs, save_dir):
     print(json.dumps(r), flush=True)
 
 
-def run_json(cmd):
+def run_json(cmd, timeout_s):
     """Runs a worker command; returns its last JSON line (or {'error': ...})."""
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {WORKER_TIMEOUT_S}s"}
+        return {"error": f"timed out after {timeout_s} s"}
     for line in reversed(p.stdout.strip().splitlines()):
         if line.startswith("{"):
             try:
@@ -182,7 +181,7 @@ def bench_one(name, model, shape, input_path, threads, args, work):
             else:
                 cmd = [kaiwu_bench, "-m", model, "-i", input_path, "-t", str(threads), "-w", str(args.warmup),
                        "-r", str(args.runs), "--times", "--save-outputs", out_dir]
-            got[eng].append(run_json(cmd))
+            got[eng].append(run_json(cmd, args.timeout))
     res = {}
     for eng, js in got.items():
         errors = [j for j in js if "error" in j]
@@ -336,6 +335,7 @@ def main():
     ap.add_argument("--shared", default=os.environ.get("KAIWU_SHARED_MODELS",
                                                        os.path.join(os.path.dirname(ROOT), "shared", "models")))
     ap.add_argument("--cache", default=None, help="exported models and inputs (default BUILD/models)")
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds per engine process before it counts as failed")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=MODEL.onnx@1x3x224x224",
                     help="also benchmark this model with this input shape (repeatable)")
     ap.add_argument("--out-md", default=None)

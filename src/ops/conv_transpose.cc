@@ -46,7 +46,7 @@ Status conv_transpose_params(const ir::Node& node, const Shape& x, const Shape& 
       const int64_t o = !out_shape.empty() ? out_shape[i] : in * s;
       const int64_t total = full - o;
       // ONNX: SAME_UPPER puts the extra pad at the end; otherwise (SAME_LOWER, NOTSET) at the beginning.
-      const int64_t small = total / 2, big = total - small;
+      const int64_t small = total >= 0 ? total / 2 : -((-total + 1) / 2), big = total - small;  // floor division
       wa.pads_begin[i] = wa.auto_pad == "SAME_UPPER" ? small : big;
       wa.pads_end[i] = wa.auto_pad == "SAME_UPPER" ? big : small;
       out[i] = o;

@@ -88,6 +88,9 @@ struct OpDef {
   const char* domain;  // "" for ai.onnx, "com.microsoft", "kaiwu", ...
   InferFn infer;
   CreateFn create;
+  // The outputs depend only on the inputs' shapes (Shape): folded at prepare time once shapes are concrete. The
+  // kernel then sees inputs with the right shape and dtype but no data.
+  bool shape_only = false;
 };
 
 // All registered ops, in ops.def order.

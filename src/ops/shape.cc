@@ -32,5 +32,5 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
   return Status::Ok();
 }
 }  // namespace
-extern const OpDef kOp_Shape = {"Shape", "", infer, create};
+extern const OpDef kOp_Shape = {"Shape", "", infer, create, /*shape_only=*/true};
 }  // namespace kaiwu::ops

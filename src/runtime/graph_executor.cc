@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <set>
 #include <thread>
 
@@ -52,7 +53,7 @@ struct Step {
 
 // Slots hold every value a plan touches: constants, feeds, arena views, and owned outputs.
 struct Plan {
-  std::vector<Tensor> slots;
+  std::deque<Tensor> slots;  // a deque: pointers to slots stay valid while slots are added during planning
   std::vector<int> feed_slots;          // per graph input
   std::vector<int> result_slots;        // per requested output
   std::vector<bool> result_is_const;    // result comes from a constant slot (copy out)
@@ -189,6 +190,16 @@ Status GraphExecutor::build_plan(const std::vector<const Tensor*>& feeds, const 
       in_val.push_back(is_const[s] ? &plan->slots[s] : nullptr);
       if (!is_const[s]) all_const = false;
     }
+    // Shape-only ops (Shape) fold as soon as shapes are concrete: their input's data is never read.
+    std::vector<Tensor> shape_stubs;
+    if (defs_[k]->shape_only && !all_const) {
+      shape_stubs.reserve(in_desc.size());
+      for (size_t i = 0; i < in_desc.size(); ++i) {
+        shape_stubs.push_back(Tensor::view(in_desc[i].dtype, in_desc[i].shape, nullptr));
+        if (!in_val[i] && in_slots[i] >= 0) in_val[i] = &shape_stubs.back();
+      }
+      all_const = true;
+    }
     ops::InferContext ctx(n, model_.opset(), in_desc, in_val);
     Status st = defs_[k]->infer(ctx);
     if (!st.ok()) {
@@ -214,7 +225,7 @@ Status GraphExecutor::build_plan(const std::vector<const Tensor*>& feeds, const 
     if (all_const) {  // fold now
       std::vector<const Tensor*> ins;
       std::vector<Tensor*> outs;
-      for (int s : in_slots) ins.push_back(s < 0 ? nullptr : &plan->slots[s]);
+      for (size_t i = 0; i < in_slots.size(); ++i) ins.push_back(in_slots[i] < 0 ? nullptr : in_val[i]);
       for (int s : out_slots) {
         plan->slots[s] = Tensor::zeros(desc[s].dtype, desc[s].shape);
         outs.push_back(&plan->slots[s]);
