@@ -168,6 +168,7 @@ def compare_outputs(dir_ref, dir_out):
 def bench_one(name, model, shape, input_path, threads, args, work):
     """Alternates onnxruntime and kaiwu_bench subprocesses for `args.rounds` rounds; pools their timings."""
     kaiwu_bench = os.path.join(args.build, "bin", "kaiwu_bench")
+    load_before = os.getloadavg()[0]
     got = {"onnxruntime": [], "kaiwu": []}
     for r in range(args.rounds):
         order = ["onnxruntime", "kaiwu"] if (r + threads) % 2 else ["kaiwu", "onnxruntime"]
@@ -198,7 +199,7 @@ def bench_one(name, model, shape, input_path, threads, args, work):
             j.update({k: round(v, 4) for k, v in latency_stats(j["times_ms"]).items()})
             j["timed_runs"] = len(j["times_ms"])
     row = {"model": name, "threads": threads, "input_shape": shape, "onnxruntime": res["onnxruntime"],
-           "kaiwu": res["kaiwu"]}
+           "kaiwu": res["kaiwu"], "loadavg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     ok = all("error" not in j for j in res.values())
     if ok:
         row["kaiwu_over_ort"] = round(res["kaiwu"]["median_ms"] / res["onnxruntime"]["median_ms"], 4)
@@ -286,8 +287,8 @@ def write_markdown(path, report):
           "- Regenerate: `make bench` (= `bash bench/run_all.sh build`), exact command:",
           "", "```", report["command"], "```", "",
           "| model | input | threads | onnxruntime median ms | kaiwu median ms | ratio kaiwu/ORT | "
-          "ORT peak RSS MB | kaiwu peak RSS MB | max abs diff |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+          "ORT peak RSS MB | kaiwu peak RSS MB | max abs diff | load |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     notes = []
     for row in report["rows"]:
         o, k = row["onnxruntime"] or {}, row["kaiwu"] or {}
@@ -300,10 +301,14 @@ def write_markdown(path, report):
         cells += [fmt(o.get("peak_rss_mb"), 1), fmt(k.get("peak_rss_mb"), 1)]
         acc = row.get("accuracy")
         cells.append(acc["error"] if acc and "error" in acc else f"{acc['max_abs_diff']:.2e}" if acc else "n/a")
+        cells.append("/".join(f"{x:.1f}" for x in row["loadavg_1min"]))
         L.append("| " + " | ".join(cells) + " |")
     if notes:
         L += ["", "Errors:", ""] + notes
-    L += ["", "Ratio < 1: Kaiwu is faster. Max abs diff: largest |kaiwu - onnxruntime| over all outputs.", "",
+    L += ["", "Ratio < 1: Kaiwu is faster. Max abs diff: largest |kaiwu - onnxruntime| over all outputs. "
+          "Load: 1-minute load average before/after the row (the benchmark itself adds up to its thread count); "
+          "clearly more means other processes competed for the cores and the row's numbers (2-thread ones above "
+          "all) are unreliable.", "",
           "## Details", "",
           "| model | threads | engine | median | p90 | min | max | load ms | first run ms | base RSS MB | "
           "peak RSS after load MB | peak RSS MB |",
@@ -379,6 +384,9 @@ def main():
     names += list(extra_paths)
     work = os.path.join(cache, "outputs")
     loadavg_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        print(f"[bench] warning: load average {loadavg_before} on {os.cpu_count()} CPUs: the machine is busy, "
+              "timings will be noisy", flush=True)
     rows = []
     for n in names:
         if not os.path.exists(paths[n]):

@@ -5,11 +5,12 @@ Usage: make_e2e_refs.py --shared ../shared --models BUILD/models --out BUILD/e2e
 For each model name (all when none is given) it writes OUT/<name>/case<k>_input.npy, case<k>_output<j>.npy and,
 last, meta.txt (the completion marker the C++ tests look for):
     model <path>            the ONNX file the references were made from
+    model_size <bytes>      its size (the tests remake the references when it changes)
     input <name>            the graph input fed
     outputs <n>             graph outputs per case, in graph order
     cases <k>
     source <k> <what>       image (or test case) each input was made from
-Models that already have a meta.txt are skipped unless --force. Runs with the venv python (numpy, pillow,
+Models whose meta.txt exists and names the model's current size are skipped unless --force. Runs with the venv python (numpy, pillow,
 onnxruntime); several processes may run it at once (an flock on OUT/.lock serializes them).
 """
 import argparse
@@ -112,9 +113,11 @@ def make(name, args):
     import onnxruntime as ort
     out = os.path.join(args.out, name)
     meta = os.path.join(out, "meta.txt")
-    if os.path.exists(meta) and not args.force:
-        return
     model, cases = cases_for(name, args)
+    if os.path.exists(meta) and not args.force and os.path.exists(model):
+        with open(meta) as f:
+            if f"model_size {os.path.getsize(model)}\n" in f.read():
+                return
     if not os.path.exists(model):
         raise SystemExit(f"make_e2e_refs.py: model file '{model}' is missing")
     os.makedirs(out, exist_ok=True)
@@ -123,7 +126,7 @@ def make(name, args):
     sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
     in_name = sess.get_inputs()[0].name
     n_out = len(sess.get_outputs())
-    lines = [f"model {os.path.abspath(model)}", f"input {in_name}", f"outputs {n_out}", f"cases {len(cases)}"]
+    lines = [f"model {os.path.abspath(model)}", f"model_size {os.path.getsize(model)}", f"input {in_name}", f"outputs {n_out}", f"cases {len(cases)}"]
     for k, (x, src) in enumerate(cases):
         x = np.ascontiguousarray(x, np.float32)
         ys = sess.run(None, {in_name: x})

@@ -29,7 +29,7 @@ if [ "${1:-}" != "--no-python" ]; then
     echo "[setup] creating $VENV from /usr/bin/python3"
     /usr/bin/python3 -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -c "import onnxruntime, onnx, numpy" 2>/dev/null; then
+  if ! "$VENV/bin/python" -c "import onnxruntime, onnx, numpy, PIL" 2>/dev/null; then
     echo "[setup] pip install test/bench packages into $VENV"
     "$VENV/bin/pip" install -q -r "$ROOT/scripts/requirements-dev.txt"
   fi

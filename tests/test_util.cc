@@ -14,10 +14,10 @@ static std::string env_or(const char* k, const std::string& def) {
   const char* v = std::getenv(k);
   return v && *v ? v : def;
 }
-std::string shared_dir() { return env_or("KAIWU_SHARED", "../shared"); }
-std::string source_dir() { return env_or("KAIWU_SOURCE", "."); }
-std::string build_dir() { return env_or("KAIWU_BUILD", "build"); }
-std::string python() { return env_or("KAIWU_PYTHON", "python3"); }
+std::string shared_dir() { return env_or("KAIWU_SHARED", KAIWU_DEFAULT_SHARED); }
+std::string source_dir() { return env_or("KAIWU_SOURCE", KAIWU_DEFAULT_SOURCE); }
+std::string build_dir() { return env_or("KAIWU_BUILD", KAIWU_DEFAULT_BUILD); }
+std::string python() { return env_or("KAIWU_PYTHON", KAIWU_DEFAULT_PYTHON); }
 bool file_exists(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0;

@@ -14,7 +14,7 @@ namespace {
 
 std::string fmnist_bytes() {
   std::string bytes;
-  Status st = read_file(test::shared_dir() + "/models/fmnist/fmnist_cnn.onnx", &bytes);
+  Status st = read_file(shared_dir() + "/models/fmnist/fmnist_cnn.onnx", &bytes);
   if (!st.ok()) throw std::runtime_error(st.to_string());
   return bytes;
 }

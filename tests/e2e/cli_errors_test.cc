@@ -10,7 +10,7 @@
 namespace kaiwu {
 namespace {
 
-std::string kaiwu_bin() { return test::build_dir() + "/bin/kaiwu"; }
+std::string kaiwu_bin() { return e2e::build_dir() + "/bin/kaiwu"; }
 
 // Runs `kaiwu run -m model [extra]`; expects a non-zero exit and output containing each string of `must_contain`.
 void expect_cli_fails(const std::string& model, const std::vector<std::string>& must_contain,

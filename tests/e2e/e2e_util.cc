@@ -1,11 +1,13 @@
 #include "e2e/e2e_util.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -16,15 +18,57 @@
 
 namespace kaiwu::e2e {
 
+namespace {
+
+std::string env(const char* k) {
+  const char* v = std::getenv(k);
+  return v && *v ? std::string(v) : std::string();
+}
+
+std::string parent(const std::string& p) {
+  size_t s = p.find_last_of('/');
+  return s == std::string::npos || s == 0 ? std::string("/") : p.substr(0, s);
+}
+
+}  // namespace
+
+std::string source_dir() {
+  std::string e = env("KAIWU_SOURCE");
+  if (!e.empty()) return e;
+  std::string f = __FILE__;  // <source>/tests/e2e/e2e_util.cc
+  return f.empty() || f[0] != '/' ? test::source_dir() : parent(parent(parent(f)));
+}
+
+std::string shared_dir() {
+  std::string e = env("KAIWU_SHARED");
+  return e.empty() ? source_dir() + "/../shared" : e;
+}
+
+std::string build_dir() {
+  std::string e = env("KAIWU_BUILD");
+  if (!e.empty()) return e;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return test::build_dir();
+  return parent(parent(std::string(buf, static_cast<size_t>(n))));  // <build>/tests/test_e2e
+}
+
+std::string python() {
+  std::string e = env("KAIWU_PYTHON");
+  if (!e.empty()) return e;
+  std::string venv = source_dir() + "/.venv/bin/python";
+  return test::file_exists(venv) ? venv : test::python();
+}
+
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> k = {"fmnist",          "resnet18",  "resnet50",  "mobilenet_v2",
-                                             "mobilenet_v3_small", "efficientnet_b0", "ppocr_det", "ppocr_rec",
-                                             "ppocr_cls"};
+  static const std::vector<std::string> k = {"fmnist",          "resnet18",  "resnet50",
+                                             "mobilenet_v2",    "mobilenet_v3_small",
+                                             "efficientnet_b0", "ppocr_det", "ppocr_rec", "ppocr_cls"};
   return k;
 }
 
-std::string models_dir() { return test::build_dir() + "/models"; }
-std::string refs_dir() { return test::build_dir() + "/e2e"; }
+std::string models_dir() { return build_dir() + "/models"; }
+std::string refs_dir() { return build_dir() + "/e2e"; }
 
 std::string sh_quote(const std::string& s) {
   std::string q = "'";
@@ -33,7 +77,7 @@ std::string sh_quote(const std::string& s) {
 }
 
 Status model_path(const std::string& name, std::string* path) {
-  const std::string shared = test::shared_dir();
+  const std::string shared = shared_dir();
   if (name == "fmnist") *path = shared + "/models/fmnist/fmnist_cnn.onnx";
   else if (name == "ppocr_det") *path = shared + "/models/ppocr/ch_PP-OCRv4_det_infer.onnx";
   else if (name == "ppocr_rec") *path = shared + "/models/ppocr/ch_PP-OCRv4_rec_infer.onnx";
@@ -44,7 +88,7 @@ Status model_path(const std::string& name, std::string* path) {
     *path = models_dir() + "/" + name + ".onnx";
     if (!test::file_exists(*path)) {
       std::string out;
-      std::string cmd = "sh " + sh_quote(test::source_dir() + "/scripts/export_models.sh") + " " +
+      std::string cmd = "sh " + sh_quote(source_dir() + "/scripts/export_models.sh") + " " +
                         sh_quote(models_dir()) + " " + sh_quote(shared);
       int rc = test::run_command(cmd, &out);
       if (rc != 0 || !test::file_exists(*path))
@@ -58,58 +102,73 @@ Status model_path(const std::string& name, std::string* path) {
 
 namespace {
 
-Status read_meta(const std::string& meta_path, Refs* r, int* n_cases, int* n_outputs,
-                 std::vector<std::string>* sources) {
+struct Meta {
+  std::string model, input;
+  int64_t model_size = -1;
+  int n_cases = -1, n_outputs = -1;
+  std::vector<std::string> sources;
+};
+
+Status read_meta(const std::string& meta_path, Meta* m) {
   std::string text;
   KW_RETURN_IF_ERROR(read_file(meta_path, &text));
   std::istringstream is(text);
   std::string line;
-  *n_cases = *n_outputs = -1;
   while (std::getline(is, line)) {
     size_t sp = line.find(' ');
     if (sp == std::string::npos) continue;
     std::string key = line.substr(0, sp), val = line.substr(sp + 1);
-    if (key == "model") r->model_path = val;
-    else if (key == "input") r->input_name = val;
-    else if (key == "outputs") *n_outputs = std::atoi(val.c_str());
-    else if (key == "cases") *n_cases = std::atoi(val.c_str());
-    else if (key == "source") sources->push_back(val.substr(val.find(' ') + 1));
+    if (key == "model") m->model = val;
+    else if (key == "model_size") m->model_size = std::atoll(val.c_str());
+    else if (key == "input") m->input = val;
+    else if (key == "outputs") m->n_outputs = std::atoi(val.c_str());
+    else if (key == "cases") m->n_cases = std::atoi(val.c_str());
+    else if (key == "source") m->sources.push_back(val.substr(val.find(' ') + 1));
   }
-  if (*n_cases <= 0 || *n_outputs <= 0 || r->input_name.empty())
+  if (m->n_cases <= 0 || m->n_outputs <= 0 || m->input.empty() || m->model.empty())
     return invalid_argument("'" + meta_path + "' is incomplete (delete the folder to remake it)");
   return Status::Ok();
+}
+
+int64_t file_size(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
 }
 
 }  // namespace
 
 Status load_refs(const std::string& name, Refs* out) {
-  std::string dir = refs_dir() + "/" + name, meta = dir + "/meta.txt";
-  if (!test::file_exists(meta)) {
-    std::string model;
-    KW_RETURN_IF_ERROR(model_path(name, &model));  // exports the torchvision models when needed
-    std::string cmd = sh_quote(test::python()) + " " + sh_quote(test::source_dir() + "/scripts/make_e2e_refs.py") +
-                      " --shared " + sh_quote(test::shared_dir()) + " --models " + sh_quote(models_dir()) +
-                      " --out " + sh_quote(refs_dir()) + " " + name;
+  std::string dir = refs_dir() + "/" + name, meta_path = dir + "/meta.txt";
+  std::string model;
+  KW_RETURN_IF_ERROR(model_path(name, &model));  // exports the torchvision models when needed
+  Meta meta;
+  bool fresh = test::file_exists(meta_path) && read_meta(meta_path, &meta).ok() &&
+               meta.model_size == file_size(model);
+  if (!fresh) {  // missing, incomplete, or made from another version of the model file
+    std::string cmd = sh_quote(python()) + " " + sh_quote(source_dir() + "/scripts/make_e2e_refs.py") +
+                      " --shared " + sh_quote(shared_dir()) + " --models " + sh_quote(models_dir()) + " --out " +
+                      sh_quote(refs_dir()) + " " + name;
     std::string log;
     int rc = test::run_command(cmd, &log);
-    if (rc != 0 || !test::file_exists(meta))
+    if (rc != 0 || !test::file_exists(meta_path))
       return io_error("making the references of '" + name + "' failed (exit " + std::to_string(rc) + "): " + cmd +
                       "\n" + log);
+    meta = Meta();
+    KW_RETURN_IF_ERROR(read_meta(meta_path, &meta));
   }
   Refs r;
-  int n_cases = 0, n_outputs = 0;
-  std::vector<std::string> sources;
-  KW_RETURN_IF_ERROR(read_meta(meta, &r, &n_cases, &n_outputs, &sources));
-  for (int k = 0; k < n_cases; ++k) {
+  r.model_path = model;  // not meta.model: the build tree may have moved since
+  r.input_name = meta.input;
+  for (int k = 0; k < meta.n_cases; ++k) {
     RefCase c;
     std::string pre = dir + "/case" + std::to_string(k);
     KW_RETURN_IF_ERROR(read_npy(pre + "_input.npy", &c.input));
-    for (int j = 0; j < n_outputs; ++j) {
+    for (int j = 0; j < meta.n_outputs; ++j) {
       Tensor t;
       KW_RETURN_IF_ERROR(read_npy(pre + "_output" + std::to_string(j) + ".npy", &t));
       c.outputs.push_back(std::move(t));
     }
-    if (k < static_cast<int>(sources.size())) c.source = sources[k];
+    if (k < static_cast<int>(meta.sources.size())) c.source = meta.sources[k];
     r.cases.push_back(std::move(c));
   }
   *out = std::move(r);
@@ -137,15 +196,19 @@ double max_abs(const Tensor& t) {
   return m;
 }
 
-double max_rel_diff(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return INFINITY;
-  double m = 0;
+std::string diff_summary(const Tensor& a, const Tensor& ref) {
+  if (a.shape() != ref.shape()) return "shape " + shape_to_string(a.shape()) + " vs " + shape_to_string(ref.shape());
+  const double scale = max_abs(ref);
+  double max_d = 0, max_rel = 0;
   for (int64_t i = 0; i < a.numel(); ++i) {
-    double x = a.get_f64(i), y = b.get_f64(i);
-    if (x == y) continue;
-    m = std::max(m, std::fabs(x - y) / std::max(std::fabs(y), 1e-30));
+    double x = a.get_f64(i), y = ref.get_f64(i), d = std::fabs(x - y);
+    max_d = std::max(max_d, d);
+    if (std::fabs(y) >= 1e-3 * scale && y != 0) max_rel = std::max(max_rel, d / std::fabs(y));
   }
-  return m;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "max|d| %.3g (%.3g of max|ref| %.4g), max rel %.3g where |ref| >= 1e-3*max|ref|",
+                max_d, scale > 0 ? max_d / scale : 0.0, scale, max_rel);
+  return buf;
 }
 
 double now_ms() {

@@ -11,6 +11,14 @@
 
 namespace kaiwu::e2e {
 
+// Paths. Each is taken from its environment variable (KAIWU_SHARED, KAIWU_SOURCE, KAIWU_BUILD, KAIWU_PYTHON) when
+// set, else derived: the source tree from this file's compiled-in path, the build tree from the test binary's
+// location (<build>/tests/test_e2e), the venv python and ../shared beside the source tree.
+std::string shared_dir();
+std::string source_dir();
+std::string build_dir();
+std::string python();
+
 // The models of the e2e suite, by short name: fmnist, resnet18, resnet50, mobilenet_v2, mobilenet_v3_small,
 // efficientnet_b0, ppocr_det, ppocr_rec, ppocr_cls.
 const std::vector<std::string>& model_names();
@@ -42,8 +50,9 @@ Status run_session(Session& s, const std::string& input_name, const Tensor& inpu
 bool bit_equal(const Tensor& a, const Tensor& b);
 // Largest |x| of a tensor (as double).
 double max_abs(const Tensor& t);
-// Largest |a-b| / max(|b|, tiny) over elements, for reports.
-double max_rel_diff(const Tensor& a, const Tensor& b);
+
+// "max|d| 1.2e-06 (3.4e-07 of max|ref| 3.5), max rel 2e-06 where |ref| >= 1e-3*max|ref|" for reports.
+std::string diff_summary(const Tensor& a, const Tensor& ref);
 
 // Milliseconds since an arbitrary epoch (steady clock).
 double now_ms();

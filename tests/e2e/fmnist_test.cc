@@ -14,7 +14,7 @@ namespace {
 
 // The testcase (model.onnx + test_data_set_0/{input_0,output_0}.pb, torch's logits) within 1e-4 absolute.
 TEST(Fmnist, TestcaseMatchesStoredLogits) {
-  const std::string dir = test::shared_dir() + "/models/fmnist/fmnist_cnn_testcase";
+  const std::string dir = e2e::shared_dir() + "/models/fmnist/fmnist_cnn_testcase";
   Tensor x, want;
   std::string in_name, out_name;
   ASSERT_TRUE(frontend::read_tensor_pb(dir + "/test_data_set_0/input_0.pb", &x, &in_name).ok());

@@ -8,8 +8,12 @@
 // largest value and still far below any real bug. Being relative to the scale, it also stays meaningful for the
 // random-weight mobilenet_v2 / mobilenet_v3_small / efficientnet_b0 whose logits shrink to 1e-9..1e-14 (their
 // depthwise layers use torchvision's fan-out init, which attenuates the signal layer by layer).
+// Each case prints the fraction of this tolerance used. The most sensitive model is ppocr_det (~45%: max|d| 2e-5
+// on a probability map); onnxruntime itself moves by 1.8e-5 (41%) there between its optimized and unoptimized graph.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "e2e/e2e_util.h"
@@ -41,26 +45,32 @@ void check_model_against_ort(const std::string& name) {
       std::string why;
       EXPECT_TRUE(test::all_close(outs[j], c.outputs[j], 1e-4, atol, &why))
           << name << " case " << k << " (" << c.source << ") output " << j << ": " << why;
-      std::printf("[ %s ] case %zu output %zu: max rel diff %.3g, max|ort| %.4g\n", name.c_str(), k, j,
-                  e2e::max_rel_diff(outs[j], c.outputs[j]), e2e::max_abs(c.outputs[j]));
+      double used = 0;  // largest fraction of the tolerance used by any element
+      if (outs[j].shape() == c.outputs[j].shape())
+        for (int64_t i = 0; i < outs[j].numel(); ++i) {
+          double y = c.outputs[j].get_f64(i);
+          used = std::max(used, std::fabs(outs[j].get_f64(i) - y) / (1e-4 * std::fabs(y) + atol));
+        }
+      std::printf("[ %s ] case %zu output %zu: %s; %.0f%% of the tolerance used\n", name.c_str(), k, j,
+                  e2e::diff_summary(outs[j], c.outputs[j]).c_str(), 100 * used);
     }
   }
   std::printf("[ %s ] timing: refs %.0f ms, open %.0f ms, %zu runs %.0f ms\n", name.c_str(), t1 - t0, t2 - t1,
               refs.cases.size(), run_ms);
 }
 
-// Small models: always in the default suite.
 TEST(ModelsVsOrt, Fmnist) { check_model_against_ort("fmnist"); }
 
-// The eight big models. Named Heavy* so that ctest can label or filter them (see the e2e report).
-TEST(HeavyModelsVsOrt, Resnet18) { check_model_against_ort("resnet18"); }
-TEST(HeavyModelsVsOrt, Resnet50) { check_model_against_ort("resnet50"); }
-TEST(HeavyModelsVsOrt, MobilenetV2) { check_model_against_ort("mobilenet_v2"); }
-TEST(HeavyModelsVsOrt, MobilenetV3Small) { check_model_against_ort("mobilenet_v3_small"); }
-TEST(HeavyModelsVsOrt, EfficientnetB0) { check_model_against_ort("efficientnet_b0"); }
-TEST(HeavyModelsVsOrt, PpocrDet) { check_model_against_ort("ppocr_det"); }
-TEST(HeavyModelsVsOrt, PpocrRec) { check_model_against_ort("ppocr_rec"); }
-TEST(HeavyModelsVsOrt, PpocrCls) { check_model_against_ort("ppocr_cls"); }
+// The eight big models: all 8 together take well under a minute on 2 cores (warm caches), so they stay in the
+// default suite. A cold build tree first exports the torchvision models (~1 min) and makes the references (~15 s).
+TEST(ModelsVsOrt, Resnet18) { check_model_against_ort("resnet18"); }
+TEST(ModelsVsOrt, Resnet50) { check_model_against_ort("resnet50"); }
+TEST(ModelsVsOrt, MobilenetV2) { check_model_against_ort("mobilenet_v2"); }
+TEST(ModelsVsOrt, MobilenetV3Small) { check_model_against_ort("mobilenet_v3_small"); }
+TEST(ModelsVsOrt, EfficientnetB0) { check_model_against_ort("efficientnet_b0"); }
+TEST(ModelsVsOrt, PpocrDet) { check_model_against_ort("ppocr_det"); }
+TEST(ModelsVsOrt, PpocrRec) { check_model_against_ort("ppocr_rec"); }
+TEST(ModelsVsOrt, PpocrCls) { check_model_against_ort("ppocr_cls"); }
 
 }  // namespace
 }  // namespace kaiwu
