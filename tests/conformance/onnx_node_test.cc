@@ -153,7 +153,8 @@ TEST(Conformance, EveryClaimedOpIsCovered) {
     if (!frontend::load_onnx(root + "/" + name + "/model.onnx", &m).ok()) continue;
     for (const auto& n : m.graph.nodes) seen.insert(n.op_type);
   }
-  for (const ops::OpDef* d : ops::all_ops()) EXPECT_TRUE(seen.count(d->name)) << d->name << " has no node case";
+  for (const ops::OpDef* d : ops::all_ops())
+    if (std::string(d->domain).empty()) EXPECT_TRUE(seen.count(d->name)) << d->name << " has no node case";
 }
 
 }  // namespace

@@ -1,0 +1,110 @@
+// kaiwu.Conv: Conv with fused post-ops (activations, one residual Sum from input 3) and a choice of activation
+// layout (`layout` = NCHW | NHWC), produced by the fusion and layout passes. Attributes: those of Conv, plus
+// post_ops (strings: Relu, Clip, Sigmoid, Tanh, HardSwish, Linear, Swish, Sum), post_alpha, post_beta (floats).
+#include <cstring>
+
+#include "kernels/x86/conv_onednn.h"
+#include "ops/conv_geometry.h"
+#include "ops/op_def.h"
+
+namespace kaiwu::ops {
+namespace {
+
+using kernels::PostOp;
+using kernels::PostOpKind;
+
+Status post_ops_of(const ir::Node& n, std::vector<PostOp>* out) {
+  std::vector<std::string> kinds;
+  if (const ir::Attribute* a = n.attr("post_ops")) kinds = a->strings;
+  std::vector<float> alpha = n.attr_floats("post_alpha"), beta = n.attr_floats("post_beta");
+  if (alpha.size() != kinds.size() || beta.size() != kinds.size())
+    return invalid_argument(n.describe() + ": post_ops, post_alpha and post_beta must have the same length");
+  int sums = 0;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const std::string& k = kinds[i];
+    PostOpKind kind;
+    if (k == "Relu") kind = PostOpKind::kRelu;
+    else if (k == "Clip") kind = PostOpKind::kClip;
+    else if (k == "Sigmoid") kind = PostOpKind::kSigmoid;
+    else if (k == "Tanh") kind = PostOpKind::kTanh;
+    else if (k == "HardSwish") kind = PostOpKind::kHardSwish;
+    else if (k == "Linear") kind = PostOpKind::kLinear;
+    else if (k == "Swish") kind = PostOpKind::kSwish;
+    else if (k == "Sum") { kind = PostOpKind::kSum; ++sums; }
+    else return invalid_argument(n.describe() + ": unknown post-op '" + k + "'");
+    out->push_back(PostOp::of(kind, alpha[i], beta[i]));
+  }
+  if (sums > 1) return invalid_argument(n.describe() + ": at most one Sum post-op");
+  if (sums == 1 && !n.has_input(3)) return invalid_argument(n.describe() + ": a Sum post-op needs input 3");
+  return Status::Ok();
+}
+
+Status geometry(const ir::Node& n, const std::vector<TensorDesc>& in, bool has_bias, kernels::ConvParams* p) {
+  Shape x = in[0].shape;
+  if (node_layout(n) == kernels::ActLayout::kNHWC) x = nhwc_to_nchw(x);
+  KW_RETURN_IF_ERROR(conv_geometry(n, x, in[1].shape, has_bias, p));
+  return post_ops_of(n, &p->post_ops);
+}
+
+Shape output_shape(const kernels::ConvParams& p) {
+  Shape y{p.batch, p.out_channels};
+  y.insert(y.end(), p.out_dims.begin(), p.out_dims.end());
+  return p.layout == kernels::ActLayout::kNHWC ? nchw_to_nhwc(y) : y;
+}
+
+Status infer(InferContext& ctx) {
+  if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.fail("needs inputs X and W");
+  std::vector<TensorDesc> in;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) in.push_back(ctx.input(i));
+  kernels::ConvParams p;
+  KW_RETURN_IF_ERROR(geometry(ctx.node(), in, ctx.has_input(2), &p));
+  if (ctx.input(0).dtype != DType::kF32) return ctx.fail("X must be f32");
+  Shape y = output_shape(p);
+  if (ctx.has_input(3) && ctx.input(3).shape != y)
+    return ctx.fail("the summand " + shape_to_string(ctx.input(3).shape) + " must have the output shape " +
+                    shape_to_string(y));
+  ctx.outputs[0] = {DType::kF32, y};
+  return Status::Ok();
+}
+
+class KwConvKernel : public Kernel {
+ public:
+  KwConvKernel(kernels::ConvParams p, std::unique_ptr<kernels::x86::ConvOnednn> fast)
+      : p_(std::move(p)), fast_(std::move(fast)) {}
+  Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+    float* y = out[0]->data<float>();
+    if (out[0]->numel() == 0) return Status::Ok();
+    if (in.size() > 3 && in[3] && in[3]->raw() != y) std::memcpy(y, in[3]->raw(), out[0]->nbytes());
+    const float* b = p_.has_bias ? in[2]->data<float>() : nullptr;
+    if (fast_) fast_->run(in[0]->data<float>(), y, in[1]->data<float>(), b);
+    else kernels::ref::conv_f32(p_, in[0]->data<float>(), in[1]->data<float>(), b, y);
+    return Status::Ok();
+  }
+  const char* impl_name() const override { return fast_ ? "onednn" : "ref"; }
+
+ private:
+  kernels::ConvParams p_;
+  std::unique_ptr<kernels::x86::ConvOnednn> fast_;
+};
+
+Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
+  kernels::ConvParams p;
+  KW_RETURN_IF_ERROR(geometry(init.node, init.inputs, init.has_input(2), &p));
+  std::unique_ptr<kernels::x86::ConvOnednn> fast;
+  if (!init.reference_only && p.dst_size() > 0) {
+    const Tensor* w = init.values.size() > 1 ? init.values[1] : nullptr;
+    const Tensor* b = init.values.size() > 2 ? init.values[2] : nullptr;
+    kernels::x86::ConvOnednnOptions opt;
+    opt.act_format = kernels::x86::OnednnActFormat::kPlain;  // NHWC: oneDNN's brgemm convs read it directly
+    if (p.layout == kernels::ActLayout::kNCHW) opt.act_format = kernels::x86::OnednnActFormat::kDefault;
+    Status st = kernels::x86::ConvOnednn::create(p, w ? w->data<float>() : nullptr,
+                                                 p.has_bias && b ? b->data<float>() : nullptr, &fast, opt);
+    if (!st.ok()) fast.reset();
+  }
+  *out = std::make_unique<KwConvKernel>(std::move(p), std::move(fast));
+  return Status::Ok();
+}
+
+}  // namespace
+extern const OpDef kOp_KwConv = {"Conv", "kaiwu", infer, create};
+}  // namespace kaiwu::ops
