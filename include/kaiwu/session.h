@@ -26,6 +26,14 @@ struct IoInfo {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// Per-node timing collected while profiling is on (Session::enable_profiling), in execution order.
+struct NodeProfile {
+  std::string node, op_type, impl;  // impl: the kernel chosen ("onednn", "x86", "ref", ...)
+  Shape output_shape;
+  int64_t calls = 0;
+  double total_ms = 0;
+};
+
 namespace runtime { class GraphExecutor; }
 
 class Session {
@@ -41,6 +49,10 @@ class Session {
   Status run(const NamedTensors& feeds, const std::vector<std::string>& names, std::vector<Tensor>* results);
   void set_num_threads(int n);
   int num_threads() const;
+  // Per-node timing hooks: when on, every run adds each executed node's time to the profile.
+  void enable_profiling(bool on);
+  std::vector<NodeProfile> profile() const;
+  void reset_profile();
   // Internal: wraps an executor built elsewhere (runtime module).
   explicit Session(std::unique_ptr<runtime::GraphExecutor> exec);
 

@@ -73,7 +73,9 @@ class ConvKernel : public Kernel {
     float* y = out[0]->data<float>();
     if (out[0]->numel() == 0) return Status::Ok();
     if (fast_) fast_->run(x, y, w, b);
-    else kernels::ref::conv_f32(p_, x, w, b, y);
+    else  // the reference, its output planes split over threads
+      parallel_for(p_.batch * p_.out_channels, 1,
+                   [&](int64_t s, int64_t e) { kernels::ref::conv_f32(p_, x, w, b, y, s, e); });
     return Status::Ok();
   }
   const char* impl_name() const override { return fast_ ? "onednn" : "ref"; }
@@ -89,7 +91,7 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
       return unsupported(init.node.describe() + ": dtype " + dtype_name(init.inputs[i].dtype) + " is not supported");
   ConvParams p;
   KW_RETURN_IF_ERROR(conv_params(init.node, init.inputs[0].shape, init.inputs[1].shape, init.has_input(2), &p));
-  p.layout = kernels::ActLayout::kNCHW;
+  p.set_layout(kernels::ActLayout::kNCHW);
   std::unique_ptr<kernels::x86::ConvOnednn> fast;
   if (!init.reference_only && p.dst_size() > 0) {
     const Tensor* w = init.values.size() > 1 ? init.values[1] : nullptr;

@@ -38,7 +38,7 @@ Status conv_geometry(const ir::Node& node, const Shape& x, const Shape& w, bool 
   p->pads_begin = wa.pads_begin;
   p->pads_end = wa.pads_end;
   p->has_bias = has_bias;
-  p->layout = node_layout(node);
+  p->set_layout(node_layout(node));
   return Status::Ok();
 }
 

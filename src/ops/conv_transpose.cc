@@ -1,5 +1,6 @@
 // ConvTranspose: N-d grouped, dilated transposed convolution with output_padding / output_shape / auto_pad
 // (ONNX opsets 1..19). f32 through oneDNN's deconvolution, with the scalar reference as fallback.
+#include "core/parallel.h"
 #include "kernels/ref/conv_transpose.h"
 #include "kernels/x86/conv_onednn.h"
 #include "ops/conv_attrs.h"
@@ -97,7 +98,9 @@ class ConvTransposeKernel : public Kernel {
     float* y = out[0]->data<float>();
     if (out[0]->numel() == 0) return Status::Ok();
     if (fast_) fast_->run(x, y, w, b);
-    else kernels::ref::conv_transpose_f32(p_, x, w, b, y);
+    else  // the reference, its output planes split over threads
+      parallel_for(p_.batch * p_.out_channels, 1,
+                   [&](int64_t s, int64_t e) { kernels::ref::conv_transpose_f32(p_, x, w, b, y, s, e); });
     return Status::Ok();
   }
   const char* impl_name() const override { return fast_ ? "onednn" : "ref"; }

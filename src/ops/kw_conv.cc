@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/x86/conv_onednn.h"
+#include "kernels/x86/gemv.h"
 #include "ops/conv_geometry.h"
 #include "ops/op_def.h"
 
@@ -49,7 +50,7 @@ Status geometry(const ir::Node& n, const std::vector<TensorDesc>& in, bool has_b
 Shape output_shape(const kernels::ConvParams& p) {
   Shape y{p.batch, p.out_channels};
   y.insert(y.end(), p.out_dims.begin(), p.out_dims.end());
-  return p.layout == kernels::ActLayout::kNHWC ? nchw_to_nhwc(y) : y;
+  return p.dst_layout == kernels::ActLayout::kNHWC ? nchw_to_nhwc(y) : y;
 }
 
 Status infer(InferContext& ctx) {
@@ -65,6 +66,31 @@ Status infer(InferContext& ctx) {
                     shape_to_string(y));
   ctx.outputs[0] = {DType::kF32, y};
   return Status::Ok();
+}
+
+// A 1x1 convolution of a 1x1 map with batch 1 (squeeze-excitation blocks) is a matrix-vector product.
+class GemvConvKernel : public Kernel {
+ public:
+  GemvConvKernel(kernels::x86::GemvParams p, std::vector<float> w, std::vector<float> b)
+      : p_(std::move(p)), w_(std::move(w)), b_(std::move(b)) {}
+  Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+    kernels::x86::gemv_f32(p_, in[0]->data<float>(), w_.data(), b_.empty() ? nullptr : b_.data(),
+                           out[0]->data<float>());
+    return Status::Ok();
+  }
+  const char* impl_name() const override { return "gemv"; }
+
+ private:
+  kernels::x86::GemvParams p_;
+  std::vector<float> w_, b_;
+};
+
+bool is_gemv(const kernels::ConvParams& p, const KernelInit& init) {
+  if (p.batch != 1 || p.groups != 1 || p.has_sum() || init.values.size() < 2 || !init.values[1]) return false;
+  if (p.has_bias && (init.values.size() < 3 || !init.values[2])) return false;
+  for (size_t i = 0; i < p.in_dims.size(); ++i)
+    if (p.in_dims[i] != 1 || p.out_dims[i] != 1 || p.kernel[i] != 1 || p.pads_begin[i] != 0) return false;
+  return true;
 }
 
 class KwConvKernel : public Kernel {
@@ -90,13 +116,24 @@ class KwConvKernel : public Kernel {
 Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
   kernels::ConvParams p;
   KW_RETURN_IF_ERROR(geometry(init.node, init.inputs, init.has_input(2), &p));
+  if (!init.reference_only && is_gemv(p, init)) {
+    kernels::x86::GemvParams g;
+    g.k = p.in_channels;
+    g.n = p.out_channels;
+    g.post_ops = p.post_ops;
+    const float* w = init.values[1]->data<float>();
+    std::vector<float> b;
+    if (p.has_bias) b.assign(init.values[2]->data<float>(), init.values[2]->data<float>() + p.out_channels);
+    *out = std::make_unique<GemvConvKernel>(g, std::vector<float>(w, w + g.k * g.n), std::move(b));
+    return Status::Ok();
+  }
   std::unique_ptr<kernels::x86::ConvOnednn> fast;
   if (!init.reference_only && p.dst_size() > 0) {
     const Tensor* w = init.values.size() > 1 ? init.values[1] : nullptr;
     const Tensor* b = init.values.size() > 2 ? init.values[2] : nullptr;
     kernels::x86::ConvOnednnOptions opt;
     opt.act_format = kernels::x86::OnednnActFormat::kPlain;  // NHWC: oneDNN's brgemm convs read it directly
-    if (p.layout == kernels::ActLayout::kNCHW) opt.act_format = kernels::x86::OnednnActFormat::kDefault;
+    if (p.src_layout == kernels::ActLayout::kNCHW) opt.act_format = kernels::x86::OnednnActFormat::kDefault;
     Status st = kernels::x86::ConvOnednn::create(p, w ? w->data<float>() : nullptr,
                                                  p.has_bias && b ? b->data<float>() : nullptr, &fast, opt);
     if (!st.ok()) fast.reset();

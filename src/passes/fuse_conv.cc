@@ -57,6 +57,32 @@ bool activation_of(const ir::Graph& g, const ops::GraphShapes& gs, int64_t opset
 
 }  // namespace
 
+Status fuse_hardswish(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  *changed = false;
+  auto uses = ir::uses_of(g);
+  auto prod = g.producers();
+  for (auto& mul : g.nodes) {
+    if (mul.op_type != "Mul" || !mul.domain.empty() || mul.inputs.size() != 2) continue;
+    for (int k = 0; k < 2; ++k) {
+      auto it = prod.find(mul.inputs[k]);
+      if (it == prod.end()) continue;
+      ir::Node& hs = g.nodes[it->second];
+      if (hs.op_type != "HardSigmoid" || !hs.domain.empty() || hs.inputs[0] != mul.inputs[1 - k]) continue;
+      if (std::fabs(hs.attr_float("alpha", 0.2f) - 1.f / 6) > 1e-6f || hs.attr_float("beta", 0.5f) != 0.5f) continue;
+      if (uses[hs.outputs[0]].size() != 1 || ir::is_graph_output(g, hs.outputs[0])) continue;
+      mul.op_type = "HardSwish";
+      mul.inputs = {hs.inputs[0]};
+      mul.attrs.clear();
+      hs.op_type.clear();
+      *changed = true;
+      break;
+    }
+  }
+  if (*changed) ir::remove_dead_nodes(g);
+  return Status::Ok();
+}
+
 Status fuse_conv_post_ops(ir::Model& m, bool* changed) {
   ir::Graph& g = m.graph;
   *changed = false;

@@ -14,6 +14,9 @@ Status fold_batchnorm_into_conv(ir::Model& m, bool* changed);
 // Removes Identity nodes and Dropout nodes whose mask is unused (inference semantics).
 Status remove_identities(ir::Model& m, bool* changed);
 
+// Mul(x, HardSigmoid(x)) with alpha = 1/6, beta = 0.5 becomes HardSwish(x) (the opset-14 op; Kaiwu runs it at any
+// opset, so this is a CPU pass, not a standard one).
+Status fuse_hardswish(ir::Model& m, bool* changed);
 // Conv (2-D, constant float weights) with the elementwise ops after it (Relu, Clip, LeakyRelu, Sigmoid, Tanh,
 // HardSwish, HardSigmoid, x*sigmoid(x), and one residual Add of an equally shaped tensor) becomes kaiwu.Conv with
 // post-ops.

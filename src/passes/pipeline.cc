@@ -15,7 +15,10 @@ Status optimize_standard(ir::Model& m) {
 Status optimize_for_cpu(ir::Model& m, const CpuOptions& opt) {
   KW_RETURN_IF_ERROR(optimize_standard(m));
   bool changed = false;
-  if (opt.fuse) KW_RETURN_IF_ERROR(fuse_conv_post_ops(m, &changed));
+  if (opt.fuse) {
+    KW_RETURN_IF_ERROR(fuse_hardswish(m, &changed));
+    KW_RETURN_IF_ERROR(fuse_conv_post_ops(m, &changed));
+  }
   if (opt.nhwc) {
     KW_RETURN_IF_ERROR(convert_to_nhwc(m, &changed));
     if (changed) KW_RETURN_IF_ERROR(optimize_transposes(m, &changed));

@@ -134,11 +134,10 @@ struct Rewriter {
     std::set<size_t> readers;
     for (const auto& u : us) readers.insert(u.node);
     auto prod = g.producers();
-    // Check every reader can take it without new non-constant transposes.
-    for (size_t r : readers) {
-      const ir::Node& c = g.nodes[r];
+    // Readers that can take it without new non-constant transposes; the Transpose stays for the others.
+    auto accepts = [&](const ir::Node& c) {
       if (!pushable(c)) return false;
-      if (c.op_type == "Transpose") continue;
+      if (c.op_type == "Transpose") return true;
       if (c.op_type == "Concat") {
         for (const auto& in : c.inputs) {
           auto it = prod.find(in);
@@ -146,7 +145,7 @@ struct Rewriter {
                                      g.nodes[it->second].attr_ints("perm") != p))
             return false;
         }
-        continue;
+        return true;
       }
       for (size_t k : layout_operands(c)) {
         const std::string& in = c.inputs[k];
@@ -159,9 +158,13 @@ struct Rewriter {
         if (ci != gs.constants.end() && ci->second.rank() <= rank) continue;
         return false;
       }
-      // The output must have the full rank (no broadcast to a higher rank).
-      if (rank_of(c.outputs[0]) != rank) return false;
-    }
+      return rank_of(c.outputs[0]) == rank;  // no broadcast to a higher rank
+    };
+    std::set<size_t> taking;
+    for (size_t r : readers)
+      if (accepts(g.nodes[r])) taking.insert(r);
+    if (taking.empty()) return false;
+    readers = taking;
     const Perm q = inverse(p);
     for (size_t r : readers) {
       ir::Node& c = g.nodes[r];

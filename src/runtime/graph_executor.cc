@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <deque>
 #include <set>
 #include <thread>
@@ -47,6 +48,8 @@ std::string plan_key(const std::vector<const Tensor*>& feeds, const std::vector<
 
 struct Step {
   size_t node = 0;
+  int64_t calls = 0;
+  double total_ms = 0;
   std::unique_ptr<ops::Kernel> kernel;
   std::vector<int> in_slots, out_slots;  // -1 for omitted inputs / unused outputs
 };
@@ -313,7 +316,10 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
       return Status::Ok();
     }
     KW_RETURN_IF_ERROR(st);
-    if (plans_.size() > 8) plans_.clear();
+    if (plans_.size() > 8) {
+      plans_.clear();
+      last_plan_ = nullptr;
+    }
     it = plans_.emplace(key, std::move(plan)).first;
   }
   Plan& plan = *it->second;
@@ -328,9 +334,18 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
     outs.clear();
     for (int s : step.in_slots) ins.push_back(s < 0 ? nullptr : &plan.slots[s]);
     for (int s : step.out_slots) outs.push_back(&plan.slots[s]);
+    if (profiling_) {
+      auto t0 = std::chrono::steady_clock::now();
+      Status st = step.kernel->run(ins, outs);
+      if (!st.ok()) return st.with_context(model_.graph.nodes[step.node].describe());
+      step.total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      ++step.calls;
+      continue;
+    }
     Status st = step.kernel->run(ins, outs);
     if (!st.ok()) return st.with_context(model_.graph.nodes[step.node].describe());
   }
+  last_plan_ = &plan;
   results->clear();
   for (size_t r = 0; r < plan.result_slots.size(); ++r) {
     const Tensor& t = plan.slots[plan.result_slots[r]];
@@ -340,6 +355,35 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
   for (size_t i = 0; i < ordered.size(); ++i)
     if (ordered[i]) plan.slots[plan.feed_slots[i]] = Tensor();
   return Status::Ok();
+}
+
+}  // namespace kaiwu::runtime
+
+namespace kaiwu::runtime {
+
+std::vector<NodeProfile> GraphExecutor::profile() const {
+  std::vector<NodeProfile> v;
+  if (!last_plan_) return v;
+  for (const Step& s : last_plan_->steps) {
+    const ir::Node& n = model_.graph.nodes[s.node];
+    NodeProfile p;
+    p.node = n.name;
+    p.op_type = (n.domain.empty() ? "" : n.domain + ".") + n.op_type;
+    p.impl = s.kernel->impl_name();
+    if (!s.out_slots.empty()) p.output_shape = last_plan_->slots[s.out_slots[0]].shape();
+    p.calls = s.calls;
+    p.total_ms = s.total_ms;
+    v.push_back(std::move(p));
+  }
+  return v;
+}
+
+void GraphExecutor::reset_profile() {
+  for (auto& kv : plans_)
+    for (Step& s : kv.second->steps) {
+      s.calls = 0;
+      s.total_ms = 0;
+    }
 }
 
 }  // namespace kaiwu::runtime

@@ -26,6 +26,10 @@ class GraphExecutor {
   const ir::Model& model() const { return model_; }
   Status run(const NamedTensors& feeds, const std::vector<std::string>& names, std::vector<Tensor>* results);
   void set_num_threads(int n) { num_threads_ = n; }
+  void enable_profiling(bool on) { profiling_ = on; }
+  // Profile of the most recently used plan, in execution order.
+  std::vector<NodeProfile> profile() const;
+  void reset_profile();
   int num_threads() const { return num_threads_; }
 
  private:
@@ -41,6 +45,8 @@ class GraphExecutor {
   std::vector<const ops::OpDef*> defs_;  // per node
   std::map<std::string, std::unique_ptr<Plan>> plans_;
   bool dynamic_ = false;  // some shape depends on input values: plan at every run
+  bool profiling_ = false;
+  Plan* last_plan_ = nullptr;
   std::mutex mu_;
 };
 

@@ -24,5 +24,8 @@ Status Session::run(const NamedTensors& feeds, const std::vector<std::string>& n
 }
 void Session::set_num_threads(int n) { exec_->set_num_threads(n); }
 int Session::num_threads() const { return exec_->num_threads(); }
+void Session::enable_profiling(bool on) { exec_->enable_profiling(on); }
+std::vector<NodeProfile> Session::profile() const { return exec_->profile(); }
+void Session::reset_profile() { exec_->reset_profile(); }
 
 }  // namespace kaiwu

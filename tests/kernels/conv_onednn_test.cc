@@ -1,7 +1,7 @@
 // Differential tests: oneDNN f32 convolution / transposed convolution against the scalar reference over odd shapes
 // (1-D/2-D/3-D, groups, depthwise with and without multiplier, strides, dilations, asymmetric pads, 1x1, tiny and
-// odd channel counts), both activation layouts (NCHW plain or blocked, NHWC), bias on/off, fused post-ops
-// (eltwise chains and a residual sum), constant and run-time weights, and 1 vs 2 threads.
+// odd channel counts), activation layouts (NCHW plain or blocked, NHWC, and mixed src/dst layouts), bias on/off,
+// fused post-ops (eltwise chains and a residual sum), constant and run-time weights, and 1 vs 2 threads.
 // Tolerance: |fast - ref| <= 1e-4 * |ref| + 2e-6 * K where K = (C_in / groups) * kernel volume (float vs double
 // accumulation over K terms of magnitude <= 1).
 // ConvOnednnBench (KAIWU_BENCH=1) times the layouts on ResNet-like shapes; it picked the NCHW default.
@@ -129,13 +129,17 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 }
 
 struct Variant {
-  ActLayout layout;
+  ActLayout src, dst;
   OnednnActFormat format;
   const char* name;
 };
-const Variant kVariants[] = {{ActLayout::kNCHW, OnednnActFormat::kPlain, "nchw-plain"},
-                             {ActLayout::kNCHW, OnednnActFormat::kBlocked, "nchw-blocked"},
-                             {ActLayout::kNHWC, OnednnActFormat::kDefault, "nhwc"}};
+const Variant kVariants[] = {
+    {ActLayout::kNCHW, ActLayout::kNCHW, OnednnActFormat::kPlain, "nchw-plain"},
+    {ActLayout::kNCHW, ActLayout::kNCHW, OnednnActFormat::kBlocked, "nchw-blocked"},
+    {ActLayout::kNHWC, ActLayout::kNHWC, OnednnActFormat::kDefault, "nhwc"},
+    {ActLayout::kNCHW, ActLayout::kNHWC, OnednnActFormat::kDefault, "nchw->nhwc"},  // layout change at a boundary
+    {ActLayout::kNHWC, ActLayout::kNCHW, OnednnActFormat::kDefault, "nhwc->nchw"},
+};
 
 // Runs one params set through the reference and every variant; post-ops as given.
 void check(ConvParams p, bool transposed, unsigned seed, bool const_weights) {
@@ -149,19 +153,28 @@ void check(ConvParams p, bool transposed, unsigned seed, bool const_weights) {
   const int64_t k = reduction_size(p);
   for (const Variant& v : kVariants) {
     ConvParams q = p;
-    q.layout = v.layout;
-    const bool cl = v.layout == ActLayout::kNHWC;
+    q.src_layout = v.src;
+    q.dst_layout = v.dst;
+    const bool src_cl = v.src == ActLayout::kNHWC, dst_cl = v.dst == ActLayout::kNHWC;
     std::unique_ptr<ConvOnednn> conv;
     ConvOnednnOptions opt;
     opt.transposed = transposed;
     opt.act_format = v.format;
     Status st = ConvOnednn::create(q, const_weights ? w.data() : nullptr, const_weights ? b.data() : nullptr, &conv, opt);
     ASSERT_TRUE(st.ok()) << q.describe() << ": " << st.to_string();
-    std::vector<float> xin = cl ? to_layout(x, q, q.in_channels, q.in_dims, true) : x;
-    std::vector<float> y = cl ? to_layout(summand, q, q.out_channels, q.out_dims, true) : summand;
+    std::vector<float> xin = src_cl ? to_layout(x, q, q.in_channels, q.in_dims, true) : x;
+    std::vector<float> y = dst_cl ? to_layout(summand, q, q.out_channels, q.out_dims, true) : summand;
     conv->run(xin.data(), y.data(), w.data(), b.data());
-    if (cl) y = to_layout(y, q, q.out_channels, q.out_dims, false);
+    // The reference in the same layouts must agree with itself in NCHW.
+    std::vector<float> r = dst_cl ? to_layout(summand, q, q.out_channels, q.out_dims, true) : summand;
+    if (transposed) ref::conv_transpose_f32(q, xin.data(), w.data(), b.data(), r.data());
+    else ref::conv_f32(q, xin.data(), w.data(), b.data(), r.data());
+    if (dst_cl) {
+      y = to_layout(y, q, q.out_channels, q.out_dims, false);
+      r = to_layout(r, q, q.out_channels, q.out_dims, false);
+    }
     expect_close(y, want, k, q.describe() + " " + v.name + " (" + conv->impl_info() + ")");
+    EXPECT_EQ(r, want) << q.describe() << ": the reference depends on the layout";
   }
 }
 
@@ -228,12 +241,16 @@ TEST(ConvOnednn, ResultsDoNotDependOnThreadCount) {
       make(1, 128, 128, 1, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}),
       make(1, 512, 512, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}),
       make(1, 3, 64, 1, {56, 56}, {7, 7}, {2, 2}, {1, 1}, {3, 3}, {3, 3}),
+      make(1, 256, 512, 1, {28, 28}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}),          // 1x1 stride 2 projection
+      make(1, 144, 144, 144, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}),        // depthwise (MobileNet)
+      make(1, 96, 24, 1, {28, 28}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}),            // narrow 1x1
   };
   unsigned seed = 300;
   for (const ConvParams& p0 : shapes)
     for (const Variant& v : kVariants) {
       ConvParams p = p0;
-      p.layout = v.layout;
+      p.src_layout = v.src;
+      p.dst_layout = v.dst;
       auto x = random_vec(p.src_size(), seed), w = random_vec(p.weights_size(), seed + 1),
            b = random_vec(p.out_channels, seed + 2);
       seed += 3;
@@ -290,7 +307,8 @@ TEST(ConvOnednnBench, LayoutsOnResNetShapes) {
   for (const ConvParams& p0 : shapes)
     for (const Variant& v : kVariants) {
       ConvParams p = p0;
-      p.layout = v.layout;
+      p.src_layout = v.src;
+      p.dst_layout = v.dst;
       auto x = random_vec(p.src_size(), 1), w = random_vec(p.weights_size(), 2), b = random_vec(p.out_channels, 3);
       std::vector<float> y(p.dst_size());
       std::unique_ptr<ConvOnednn> conv;

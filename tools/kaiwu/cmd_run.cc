@@ -1,5 +1,7 @@
 // kaiwu run: run a model on .npy inputs, write .npy outputs, optionally time it.
 #include <algorithm>
+#include <cstdio>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -22,6 +24,7 @@ struct RunArgs {
   int threads = 0;
   int repeat = 0;
   int print_max = 10;
+  int profile_top = 0;
 };
 
 void print_tensor(const std::string& name, const Tensor& t, int max_values) {
@@ -30,6 +33,29 @@ void print_tensor(const std::string& name, const Tensor& t, int max_values) {
   for (int64_t i = 0; i < n; ++i) std::cout << (i ? ", " : "") << t.get_f64(i);
   if (t.numel() > n) std::cout << ", ...";
   std::cout << "]\n";
+}
+
+void print_profile(std::vector<NodeProfile> prof, int top) {
+  double total = 0;
+  std::map<std::string, double> by_op;
+  for (const auto& p : prof) {
+    total += p.total_ms;
+    by_op[p.op_type] += p.total_ms;
+  }
+  std::sort(prof.begin(), prof.end(), [](const NodeProfile& x, const NodeProfile& y) { return x.total_ms > y.total_ms; });
+  std::printf("profile: %zu nodes, %.3f ms per run in kernels\n", prof.size(), prof.empty() || !prof[0].calls ? 0.0 : total / prof[0].calls);
+  for (int i = 0; i < top && i < static_cast<int>(prof.size()); ++i) {
+    const auto& p = prof[i];
+    double per = p.calls ? p.total_ms / p.calls : 0;
+    std::printf("  %8.3f ms %5.1f%%  %-24s %-8s %s %s\n", per, total > 0 ? 100 * p.total_ms / total : 0, p.op_type.c_str(),
+                p.impl.c_str(), p.node.c_str(), shape_to_string(p.output_shape).c_str());
+  }
+  std::vector<std::pair<double, std::string>> ops;
+  for (const auto& kv : by_op) ops.push_back({kv.second, kv.first});
+  std::sort(ops.rbegin(), ops.rend());
+  std::printf("by op type:");
+  for (const auto& [ms, op] : ops) std::printf(" %s %.1f%%", op.c_str(), total > 0 ? 100 * ms / total : 0);
+  std::printf("\n");
 }
 
 int run(const RunArgs& a) {
@@ -86,6 +112,7 @@ int run(const RunArgs& a) {
     }
   }
   if (a.repeat > 0) {
+    s->enable_profiling(a.profile_top > 0);
     std::vector<double> ms;
     for (int i = 0; i < a.repeat; ++i) {
       auto t0 = std::chrono::steady_clock::now();
@@ -98,6 +125,7 @@ int run(const RunArgs& a) {
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
     std::sort(ms.begin(), ms.end());
+    if (a.profile_top > 0) print_profile(s->profile(), a.profile_top);
     std::cout << "latency over " << a.repeat << " runs (" << s->num_threads() << " threads): median " << ms[ms.size() / 2]
               << " ms, min " << ms.front() << " ms, max " << ms.back() << " ms\n";
   }
@@ -119,6 +147,7 @@ void add_run_command(CLI::App& app) {
   c->add_option("-t,--threads", args->threads, "Threads (0: all cores)");
   c->add_option("-r,--repeat", args->repeat, "Time this many extra runs and print the median latency");
   c->add_option("--print-max", args->print_max, "Values printed per output");
+  c->add_option("--profile", args->profile_top, "With -r: print the N slowest nodes and the time per op type");
   c->callback([args] { set_exit_code(run(*args)); });
 }
 

@@ -21,7 +21,8 @@ struct ConvParams {
   std::vector<int64_t> kernel, strides, dilations;  // dilation 1 = dense (ONNX convention)
   std::vector<int64_t> pads_begin, pads_end;
   bool has_bias = false;
-  ActLayout layout = ActLayout::kNCHW;  // of src and dst; weights stay in ONNX layout
+  ActLayout src_layout = ActLayout::kNCHW;  // activations; weights stay in ONNX layout
+  ActLayout dst_layout = ActLayout::kNCHW;  // may differ from src_layout (a layout change at a graph boundary)
   std::vector<PostOp> post_ops;         // applied in order after bias
 
   int spatial_rank() const { return static_cast<int>(in_dims.size()); }
@@ -30,6 +31,7 @@ struct ConvParams {
   int64_t dst_size() const;
   int64_t weights_size(bool transposed = false) const;
   bool has_sum() const;
+  void set_layout(ActLayout l) { src_layout = dst_layout = l; }
   // A one-line description for messages and benchmarks: "conv 1x64x56x56 -> 64 k3x3 s1 p1 g1".
   std::string describe() const;
 };
@@ -54,7 +56,10 @@ inline int64_t act_offset(ActLayout l, int64_t n, int64_t c, int64_t z, int64_t 
 }
 
 // dst = post_ops(conv(src, weights) + bias). Accumulates in double. With a kSum post-op dst holds the summand on entry.
-void conv_f32(const ConvParams& p, const float* src, const float* weights, const float* bias, float* dst);
+// Computes the output planes (n, oc) with n * C_out + oc in [unit_begin, unit_end) (-1: all), so callers may split
+// the planes over threads without changing any result.
+void conv_f32(const ConvParams& p, const float* src, const float* weights, const float* bias, float* dst,
+              int64_t unit_begin = 0, int64_t unit_end = -1);
 
 }  // namespace ref
 }  // namespace kaiwu::kernels

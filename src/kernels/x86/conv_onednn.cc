@@ -52,7 +52,8 @@ Status ConvOnednn::create(const ConvParams& p, const float* weights, const float
   if (!why.empty()) return invalid_argument("conv " + p.describe() + ": " + why);
   OnednnActFormat f = opt.act_format;
   if (f == OnednnActFormat::kDefault)
-    f = p.layout == ActLayout::kNHWC ? OnednnActFormat::kPlain : kDefaultNchwFormat;
+    f = p.src_layout == ActLayout::kNHWC && p.dst_layout == ActLayout::kNHWC ? OnednnActFormat::kPlain
+                                                                             : kDefaultNchwFormat;
   std::unique_ptr<ConvOnednn> k(new ConvOnednn());
   Status st = k->init(p, weights, bias, opt, f == OnednnActFormat::kBlocked);
   if (!st.ok() && f == OnednnActFormat::kBlocked && opt.act_format == OnednnActFormat::kDefault) {
@@ -87,12 +88,13 @@ Status ConvOnednn::init(const ConvParams& p, const float* weights, const float* 
   wei_d.push_back(p.in_channels / p.groups);
   for (int i = 0; i < sp; ++i) wei_d.push_back(p.kernel[i]);
 
-  const tag act = act_tag(sp + 2, p.layout);
-  user_src_md_ = dnnl::memory::desc(src_d, dt::f32, act);
-  user_dst_md_ = dnnl::memory::desc(dst_d, dt::f32, act);
+  // With `blocked`, channels-first tensors let oneDNN choose (tag::any); channels-last ones are used as they are.
+  const tag src_tag = act_tag(sp + 2, p.src_layout), dst_tag = act_tag(sp + 2, p.dst_layout);
+  user_src_md_ = dnnl::memory::desc(src_d, dt::f32, src_tag);
+  user_dst_md_ = dnnl::memory::desc(dst_d, dt::f32, dst_tag);
   user_wei_md_ = dnnl::memory::desc(wei_d, dt::f32, weights_tag(sp, grouped, transposed_));
-  dnnl::memory::desc src_any(src_d, dt::f32, blocked ? tag::any : act);
-  dnnl::memory::desc dst_any(dst_d, dt::f32, blocked ? tag::any : act);
+  dnnl::memory::desc src_any(src_d, dt::f32, blocked && p.src_layout == ActLayout::kNCHW ? tag::any : src_tag);
+  dnnl::memory::desc dst_any(dst_d, dt::f32, blocked && p.dst_layout == ActLayout::kNCHW ? tag::any : dst_tag);
   dnnl::memory::desc wei_any(wei_d, dt::f32, tag::any);
   dnnl::memory::desc bias_md = p.has_bias ? dnnl::memory::desc({p.out_channels}, dt::f32, tag::a)
                                           : dnnl::memory::desc();

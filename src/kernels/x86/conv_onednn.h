@@ -13,9 +13,10 @@
 
 namespace kaiwu::kernels::x86 {
 
-// How activations are handed to the primitive. The user's tensors are always plain in ConvParams::layout;
-// kBlocked lets oneDNN pick its format (nChw16c, ...) and reorders src/dst around the primitive in run();
-// kPlain makes the primitive read and write the plain layout directly. kDefault is the measured best choice.
+// How channels-first activations are handed to the primitive (the user's tensors are always plain, in
+// ConvParams::src_layout / dst_layout): kBlocked lets oneDNN pick its format (nChw16c, ...) and reorders them
+// around the primitive in run(); kPlain makes the primitive read/write nchw directly. Channels-last tensors are
+// always used directly. kDefault is the measured best choice (kBlocked).
 enum class OnednnActFormat { kDefault, kPlain, kBlocked };
 
 struct ConvOnednnOptions {
@@ -32,7 +33,7 @@ class ConvOnednn {
                        const ConvOnednnOptions& opt = {});
   ~ConvOnednn();
 
-  // dst = post_ops(conv(src) + bias), src/dst plain in params().layout. With a kSum post-op dst holds the summand
+  // dst = post_ops(conv(src) + bias), src/dst plain in params().src_layout / dst_layout. With a kSum post-op dst holds the summand
   // on entry. `weights` / `bias` are used only when they were not given at create().
   void run(const float* src, float* dst, const float* weights = nullptr, const float* bias = nullptr);
 
