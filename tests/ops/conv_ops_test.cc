@@ -68,6 +68,25 @@ TEST(ConvOp, OptimizedMatchesReference) {
   }
 }
 
+TEST(ConvOp, PicksOnednnForUsualShapes) {
+  // A silent fall-back to the scalar reference would be a large slowdown: the usual layers must get oneDNN.
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{1, 3, 224, 224}, {64, 3, 7, 7}},
+                                                       {{1, 64, 56, 56}, {64, 64, 3, 3}},
+                                                       {{1, 256, 56, 56}, {64, 256, 1, 1}},
+                                                       {{1, 144, 28, 28}, {144, 1, 3, 3}},
+                                                       {{2, 5, 20}, {7, 5, 3}},
+                                                       {{1, 4, 5, 6, 7}, {6, 4, 3, 3, 3}}};
+  for (const auto& [x, w] : shapes) {
+    Attrs a = {{"pads", ais(std::vector<int64_t>(2 * (x.size() - 2), 1))}};
+    if (w[1] == 1 && x[1] > 1) a["group"] = ai(x[1]);
+    EXPECT_EQ(impl_of("Conv", 11, {fed(iota(x)), konst(iota(w)), konst(iota({w[0]}))}, a), "onednn")
+        << shape_to_string(x) << " * " << shape_to_string(w);
+  }
+  EXPECT_EQ(impl_of("ConvTranspose", 11, {fed(iota({1, 64, 28, 28})), konst(iota({64, 32, 4, 4}))},
+                    {{"strides", ais({2, 2})}, {"pads", ais({1, 1, 1, 1})}}),
+            "onednn");
+}
+
 TEST(ConvOp, ErrorsNameTheProblem) {
   Tensor x = iota({1, 4, 5, 5});
   EXPECT_NE(run_error("Conv", 11, {fed(x), konst(ones({2, 3, 3, 3}))}).find("channels"), std::string::npos);

@@ -96,6 +96,18 @@ TEST(MatMulOp, BatchBroadcastingMatchesReference) {
   }
 }
 
+TEST(MatMulOp, PicksOnednnForFloat) {
+  EXPECT_EQ(impl_of("Gemm", 13, {fed(iota({1, 2048})), konst(iota({1000, 2048})), konst(iota({1000}))},
+                    {{"transB", ai(1)}}),
+            "onednn");
+  EXPECT_EQ(impl_of("Gemm", 13, {fed(iota({3, 4})), fed(iota({4, 5}))}, {{"alpha", af(2)}}), "onednn");
+  EXPECT_EQ(impl_of("MatMul", 13, {fed(iota({2, 197, 64})), konst(iota({64, 192}))}), "onednn");
+  EXPECT_EQ(impl_of("MatMul", 13, {fed(iota({2, 8, 64, 32})), fed(iota({2, 8, 32, 64}))}), "onednn");
+  EXPECT_EQ(impl_of("MatMul", 13, {fed(iota({3})), fed(iota({3}))}), "onednn");
+  EXPECT_EQ(impl_of("MatMul", 13, {fed(Tensor::from_vector<int32_t>({1}, {1, 1})), fed(Tensor::from_vector<int32_t>({1}, {1, 1}))}),
+            "ref");
+}
+
 TEST(MatMulOp, IntegerTypes) {
   Tensor a = Tensor::from_vector<int32_t>({1, -2, 3, 4}, {2, 2});
   auto y = run_both("MatMul", 13, {fed(a), fed(a)});

@@ -11,6 +11,7 @@
 
 #include "ir/graph.h"
 #include "kaiwu/session.h"
+#include "ops/op_def.h"
 #include "runtime/graph_executor.h"
 #include "test_util.h"
 
@@ -133,6 +134,32 @@ inline void expect_values(const Tensor& got, const std::vector<float>& want, con
   ASSERT_EQ(static_cast<size_t>(got.numel()), want.size());
   for (size_t i = 0; i < want.size(); ++i)
     EXPECT_NEAR(got.data<float>()[i], want[i], tol * (1 + std::fabs(want[i]))) << "element " << i;
+}
+
+// The implementation name the registry's kernel picks for one node (optimized kernels allowed), or the error.
+inline std::string impl_of(const std::string& op, int64_t opset, const std::vector<In>& ins, const Attrs& attrs = {},
+                           int outputs = 1) {
+  ir::Node n;
+  n.name = "n";
+  n.op_type = op;
+  n.attrs = attrs;
+  std::vector<ops::TensorDesc> descs;
+  std::vector<const Tensor*> values;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    n.inputs.push_back(ins[i].omitted ? "" : "in" + std::to_string(i));
+    descs.push_back(ins[i].omitted ? ops::TensorDesc{} : ops::TensorDesc{ins[i].t.dtype(), ins[i].t.shape()});
+    values.push_back(ins[i].constant ? &ins[i].t : nullptr);
+  }
+  for (int k = 0; k < outputs; ++k) n.outputs.push_back("y" + std::to_string(k));
+  const ops::OpDef* def = ops::find_op("", op);
+  if (!def) return "no op";
+  ops::InferContext ctx(n, opset, descs, values);
+  Status st = def->infer(ctx);
+  if (!st.ok()) return st.to_string();
+  ops::KernelInit init{n, opset, descs, ctx.outputs, values, 2, false};
+  std::unique_ptr<ops::Kernel> k;
+  st = def->create(init, &k);
+  return st.ok() ? k->impl_name() : st.to_string();
 }
 
 }  // namespace kaiwu::nntest

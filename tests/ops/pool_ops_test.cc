@@ -106,6 +106,16 @@ TEST(PoolOp, GlobalPools) {
   EXPECT_EQ(run_both("GlobalAveragePool", 1, {fed(iota({1, 4, 5}))})[0].shape(), (Shape{1, 4, 1}));
 }
 
+TEST(PoolOp, PicksOptimizedKernels) {
+  EXPECT_EQ(impl_of("MaxPool", 12, {fed(iota({1, 64, 112, 112}))},
+                    {{"kernel_shape", ais({3, 3})}, {"strides", ais({2, 2})}, {"pads", ais({1, 1, 1, 1})}}),
+            "x86");
+  EXPECT_EQ(impl_of("MaxPool", 12, {fed(iota({1, 4, 8, 8}))}, {{"kernel_shape", ais({2, 2})}}, 2), "ref");  // Indices
+  EXPECT_EQ(impl_of("AveragePool", 11, {fed(iota({1, 4, 8}))}, {{"kernel_shape", ais({2})}}), "x86");
+  EXPECT_EQ(impl_of("GlobalAveragePool", 1, {fed(iota({1, 2048, 7, 7}))}), "x86");
+  EXPECT_EQ(impl_of("GlobalMaxPool", 1, {fed(iota({1, 2048, 7, 7}))}), "x86");
+}
+
 TEST(PoolOp, ErrorsNameTheProblem) {
   Tensor x = iota({1, 1, 4, 4});
   EXPECT_NE(run_error("MaxPool", 12, {fed(x)}).find("kernel_shape"), std::string::npos);

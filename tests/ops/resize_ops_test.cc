@@ -110,6 +110,15 @@ TEST(ResizeOp, OptimizedMatchesReference) {
   run_both("Resize", 13, {fed(x), none(), scales({1, 2, 0.5f, 1})}, {{"mode", as("linear")}});
 }
 
+TEST(ResizeOp, PicksTheOptimizedKernelForImagePlanes) {
+  EXPECT_EQ(impl_of("Resize", 13, {fed(iota({1, 256, 20, 20})), none(), scales({1, 1, 2, 2})}), "x86");
+  EXPECT_EQ(impl_of("Resize", 13, {fed(iota({1, 32, 20, 20})), none(), none(), sizes({1, 32, 80, 80})},
+                    {{"mode", as("linear")}}),
+            "x86");
+  EXPECT_EQ(impl_of("Upsample", 9, {fed(iota({1, 8, 5, 5})), scales({1, 1, 2, 2})}), "x86");
+  EXPECT_EQ(impl_of("Resize", 13, {fed(iota({2, 4, 5, 5})), none(), scales({1, 2, 1, 1})}), "ref");
+}
+
 TEST(ResizeOp, IntegerTensors) {
   Tensor x = Tensor::from_vector<uint8_t>({0, 100, 200, 255}, {1, 1, 2, 2});
   auto y = run_both("Resize", 13, {fed(x), none(), scales({1, 1, 1, 2})}, {{"mode", as("nearest")}}, 0, 0);
