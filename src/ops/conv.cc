@@ -4,6 +4,7 @@
 #include "kernels/ref/conv.h"
 #include "kernels/x86/conv_onednn.h"
 #include "ops/conv_attrs.h"
+#include "ops/conv_geometry.h"
 #include "ops/op_def.h"
 
 namespace kaiwu::ops {
@@ -11,49 +12,12 @@ namespace {
 
 using kernels::ConvParams;
 
-// Conv geometry from the node and the shapes of X [N, C, d...] and W [M, C/group, k...].
-Status conv_params(const ir::Node& node, const Shape& x, const Shape& w, bool has_bias, ConvParams* p) {
-  auto fail = [&](const std::string& m) { return invalid_argument(node.describe() + ": " + m); };
-  if (x.size() < 3 || x.size() > 5) return fail("X must have rank 3..5, got " + shape_to_string(x));
-  if (w.size() != x.size()) return fail("W " + shape_to_string(w) + " must have the rank of X " + shape_to_string(x));
-  const size_t nsp = x.size() - 2;
-  const int64_t group = node.attr_int("group", 1);
-  if (group <= 0) return fail("group must be positive");
-  std::vector<int64_t> kernel = node.attr_ints("kernel_shape", std::vector<int64_t>(w.begin() + 2, w.end()));
-  if (kernel.empty()) kernel.assign(w.begin() + 2, w.end());
-  for (size_t i = 0; i < nsp && i < kernel.size(); ++i)
-    if (kernel[i] != w[i + 2]) return fail("kernel_shape " + ints_to_string(kernel) + " does not match W " + shape_to_string(w));
-  WindowAttrs wa;
-  std::string why = read_window_attrs(node, nsp, kernel, &wa);
-  if (!why.empty()) return fail(why);
-  if (x[1] != w[1] * group)
-    return fail("X has " + std::to_string(x[1]) + " channels but W " + shape_to_string(w) + " with group " +
-                std::to_string(group) + " expects " + std::to_string(w[1] * group));
-  if (w[0] % group) return fail("output channels " + std::to_string(w[0]) + " are not divisible by group");
-  std::vector<int64_t> in(x.begin() + 2, x.end()), out;
-  why = window_output_dims(&wa, in, false, &out);
-  if (!why.empty()) return fail(why);
-  p->batch = x[0];
-  p->in_channels = x[1];
-  p->out_channels = w[0];
-  p->groups = group;
-  p->in_dims = in;
-  p->out_dims = out;
-  p->kernel = wa.kernel;
-  p->strides = wa.strides;
-  p->dilations = wa.dilations;
-  p->pads_begin = wa.pads_begin;
-  p->pads_end = wa.pads_end;
-  p->has_bias = has_bias;
-  return Status::Ok();
-}
-
 Status infer(InferContext& ctx) {
   if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.fail("needs inputs X and W");
   const TensorDesc& x = ctx.input(0);
   if (!dtype_is_float(x.dtype)) return ctx.fail(std::string("X must be a float tensor, got ") + dtype_name(x.dtype));
   ConvParams p;
-  KW_RETURN_IF_ERROR(conv_params(ctx.node(), x.shape, ctx.input(1).shape, ctx.has_input(2), &p));
+  KW_RETURN_IF_ERROR(conv_geometry(ctx.node(), x.shape, ctx.input(1).shape, ctx.has_input(2), &p));
   if (ctx.has_input(2) && shape_numel(ctx.input(2).shape) != p.out_channels)
     return ctx.fail("B " + shape_to_string(ctx.input(2).shape) + " must have " + std::to_string(p.out_channels) +
                     " elements");
@@ -90,7 +54,7 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
     if (init.has_input(i) && init.inputs[i].dtype != DType::kF32)
       return unsupported(init.node.describe() + ": dtype " + dtype_name(init.inputs[i].dtype) + " is not supported");
   ConvParams p;
-  KW_RETURN_IF_ERROR(conv_params(init.node, init.inputs[0].shape, init.inputs[1].shape, init.has_input(2), &p));
+  KW_RETURN_IF_ERROR(conv_geometry(init.node, init.inputs[0].shape, init.inputs[1].shape, init.has_input(2), &p));
   p.set_layout(kernels::ActLayout::kNCHW);
   std::unique_ptr<kernels::x86::ConvOnednn> fast;
   if (!init.reference_only && p.dst_size() > 0) {
