@@ -183,7 +183,12 @@ std::string dump(const Graph& g) {
             os << "]";
             break;
           }
-          case Attribute::Kind::kStrings: os << "[" << a.strings.size() << " strings]"; break;
+          case Attribute::Kind::kStrings: {
+            os << "[";
+            for (size_t i = 0; i < a.strings.size(); ++i) os << (i ? ", " : "") << a.strings[i];
+            os << "]";
+            break;
+          }
           case Attribute::Kind::kTensor: os << dtype_name(a.t.dtype()) << shape_to_string(a.t.shape()); break;
         }
       }

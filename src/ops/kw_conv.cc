@@ -4,7 +4,9 @@
 #include <cstring>
 
 #include "kernels/x86/conv_onednn.h"
+#include "core/parallel.h"
 #include "kernels/x86/gemv.h"
+#include "kernels/x86/unary.h"
 #include "ops/conv_geometry.h"
 #include "ops/op_def.h"
 
@@ -93,17 +95,73 @@ bool is_gemv(const kernels::ConvParams& p, const KernelInit& init) {
   return true;
 }
 
+// oneDNN 2.6 computes some chains of several eltwise post-ops wrongly (seen: Linear, HardSwish, Linear on a
+// 3-channel input; tests/passes). So oneDNN gets the post-ops up to the first eltwise one, and Kaiwu applies the
+// rest ("tail") in one pass over the output, chunk by chunk while it is in cache.
+void split_post_ops(const std::vector<PostOp>& all, std::vector<PostOp>* head, std::vector<PostOp>* tail) {
+  size_t i = 0;
+  bool eltwise_seen = false;
+  for (; i < all.size(); ++i) {
+    if (all[i].kind != PostOpKind::kSum) {
+      if (eltwise_seen) break;
+      eltwise_seen = true;
+    }
+    head->push_back(all[i]);
+  }
+  tail->assign(all.begin() + i, all.end());
+}
+
+void apply_tail(const std::vector<PostOp>& tail, const float* summand, float* y, int64_t n) {
+  parallel_for(n, 16384, [&](int64_t b, int64_t e) {
+    float* v = y + b;
+    const int64_t m = e - b;
+    for (const PostOp& op : tail) {
+      kernels::ref::UnaryParams u;
+      u.alpha = op.alpha;
+      u.beta = op.beta;
+      switch (op.kind) {
+        case PostOpKind::kSum:
+          for (int64_t i = 0; i < m; ++i) v[i] += op.alpha * summand[b + i];
+          continue;
+        case PostOpKind::kLinear:
+          for (int64_t i = 0; i < m; ++i) v[i] = op.alpha * v[i] + op.beta;
+          continue;
+        case PostOpKind::kRelu: u.kind = op.alpha == 0.f ? kernels::ref::UnaryKind::kRelu : kernels::ref::UnaryKind::kLeakyRelu; break;
+        case PostOpKind::kClip: u.kind = kernels::ref::UnaryKind::kClip; break;
+        case PostOpKind::kSigmoid: u.kind = kernels::ref::UnaryKind::kSigmoid; break;
+        case PostOpKind::kTanh: u.kind = kernels::ref::UnaryKind::kTanh; break;
+        case PostOpKind::kHardSwish: u.kind = kernels::ref::UnaryKind::kHardSwish; break;
+        default:
+          for (int64_t i = 0; i < m; ++i) v[i] = kernels::ref::apply_eltwise(op, v[i]);
+          continue;
+      }
+      kernels::x86::unary_f32(v, v, m, u);
+    }
+  });
+}
+
 class KwConvKernel : public Kernel {
  public:
-  KwConvKernel(kernels::ConvParams p, std::unique_ptr<kernels::x86::ConvOnednn> fast)
-      : p_(std::move(p)), fast_(std::move(fast)) {}
+  KwConvKernel(kernels::ConvParams p, std::unique_ptr<kernels::x86::ConvOnednn> fast, std::vector<PostOp> tail)
+      : p_(std::move(p)), fast_(std::move(fast)), tail_(std::move(tail)) {
+    // The summand is prefilled into dst when oneDNN's part of the chain holds the Sum.
+    bool sum_anywhere = false, sum_in_tail = false;
+    for (const PostOp& op : p_.post_ops) sum_anywhere |= op.kind == PostOpKind::kSum;
+    for (const PostOp& op : tail_) sum_in_tail |= op.kind == PostOpKind::kSum;
+    sum_in_head_ = sum_anywhere && !sum_in_tail;
+  }
   Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
     float* y = out[0]->data<float>();
     if (out[0]->numel() == 0) return Status::Ok();
-    if (in.size() > 3 && in[3] && in[3]->raw() != y) std::memcpy(y, in[3]->raw(), out[0]->nbytes());
     const float* b = p_.has_bias ? in[2]->data<float>() : nullptr;
-    if (fast_) fast_->run(in[0]->data<float>(), y, in[1]->data<float>(), b);
-    else kernels::ref::conv_f32(p_, in[0]->data<float>(), in[1]->data<float>(), b, y);
+    if (!fast_) {  // the reference applies the whole chain; dst holds the summand on entry
+      if (in.size() > 3 && in[3] && in[3]->raw() != y) std::memcpy(y, in[3]->raw(), out[0]->nbytes());
+      kernels::ref::conv_f32(p_, in[0]->data<float>(), in[1]->data<float>(), b, y);
+      return Status::Ok();
+    }
+    if (sum_in_head_ && in[3]->raw() != y) std::memcpy(y, in[3]->raw(), out[0]->nbytes());
+    fast_->run(in[0]->data<float>(), y, in[1]->data<float>(), b);
+    if (!tail_.empty()) apply_tail(tail_, in.size() > 3 && in[3] ? in[3]->data<float>() : nullptr, y, out[0]->numel());
     return Status::Ok();
   }
   const char* impl_name() const override { return fast_ ? "onednn" : "ref"; }
@@ -111,6 +169,8 @@ class KwConvKernel : public Kernel {
  private:
   kernels::ConvParams p_;
   std::unique_ptr<kernels::x86::ConvOnednn> fast_;
+  std::vector<PostOp> tail_;
+  bool sum_in_head_ = false;
 };
 
 Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
@@ -128,17 +188,24 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
     return Status::Ok();
   }
   std::unique_ptr<kernels::x86::ConvOnednn> fast;
+  std::vector<PostOp> tail;
   if (!init.reference_only && p.dst_size() > 0) {
     const Tensor* w = init.values.size() > 1 ? init.values[1] : nullptr;
     const Tensor* b = init.values.size() > 2 ? init.values[2] : nullptr;
     kernels::x86::ConvOnednnOptions opt;
     opt.act_format = kernels::x86::OnednnActFormat::kPlain;  // NHWC: oneDNN's brgemm convs read it directly
     if (p.src_layout == kernels::ActLayout::kNCHW) opt.act_format = kernels::x86::OnednnActFormat::kDefault;
-    Status st = kernels::x86::ConvOnednn::create(p, w ? w->data<float>() : nullptr,
+    kernels::ConvParams head_params = p;
+    head_params.post_ops.clear();
+    split_post_ops(p.post_ops, &head_params.post_ops, &tail);
+    Status st = kernels::x86::ConvOnednn::create(head_params, w ? w->data<float>() : nullptr,
                                                  p.has_bias && b ? b->data<float>() : nullptr, &fast, opt);
-    if (!st.ok()) fast.reset();
+    if (!st.ok()) {
+      fast.reset();
+      tail.clear();
+    }
   }
-  *out = std::make_unique<KwConvKernel>(std::move(p), std::move(fast));
+  *out = std::make_unique<KwConvKernel>(std::move(p), std::move(fast), std::move(tail));
   return Status::Ok();
 }
 

@@ -22,11 +22,31 @@ const Tensor* constant_of(const ir::Graph& g, const ops::GraphShapes& gs, const 
   return c == gs.constants.end() ? nullptr : &c->second;
 }
 
+// The value of a one-element float constant, if `v` is one.
+bool scalar_of(const ir::Graph& g, const std::string& v, float* out) {
+  auto it = g.initializers.find(v);
+  if (it == g.initializers.end() || it->second.numel() != 1 || it->second.dtype() != DType::kF32) return false;
+  *out = it->second.data<float>()[0];
+  return true;
+}
+
 // If `n` (sole reader of `cur`) is a fusable activation, appends it to `post` and returns true.
 bool activation_of(const ir::Graph& g, const ops::GraphShapes& gs, int64_t opset, const ir::Node& n,
-                   std::vector<Post>* post) {
+                   const std::string& cur, std::vector<Post>* post) {
   if (!n.domain.empty() || n.inputs.empty()) return false;
   const std::string& op = n.op_type;
+  // Affine ops with a scalar constant: y = alpha * x + beta.
+  if ((op == "Mul" || op == "Add" || op == "Sub" || op == "Div") && n.inputs.size() == 2 && n.inputs[0] != n.inputs[1]) {
+    const bool cur_first = n.inputs[0] == cur;
+    float c;
+    if (!scalar_of(g, n.inputs[cur_first ? 1 : 0], &c)) return false;
+    if (op == "Mul") post->push_back({"Linear", c, 0.f});
+    else if (op == "Add") post->push_back({"Linear", 1.f, c});
+    else if (op == "Sub") post->push_back(cur_first ? Post{"Linear", 1.f, -c} : Post{"Linear", -1.f, c});
+    else if (cur_first && c != 0.f) post->push_back({"Linear", 1.f / c, 0.f});
+    else return false;
+    return true;
+  }
   if (op == "Relu") post->push_back({"Relu", 0.f, 0.f});
   else if (op == "LeakyRelu") post->push_back({"Relu", n.attr_float("alpha", 0.01f), 0.f});
   else if (op == "Sigmoid") post->push_back({"Sigmoid"});
@@ -57,9 +77,100 @@ bool activation_of(const ir::Graph& g, const ops::GraphShapes& gs, int64_t opset
 
 }  // namespace
 
-Status fuse_hardswish(ir::Model& m, bool* changed) {
+namespace {
+
+bool near(float a, float b) { return std::fabs(a - b) <= 1e-6f * std::fmax(1.f, std::fabs(b)); }
+
+// If `v` is Clip(Add(x, 3), 0, 6) (each intermediate read once), returns the Clip and Add nodes and x.
+bool relu6_of_x_plus_3(ir::Graph& g, const std::map<std::string, size_t>& prod,
+                       const std::map<std::string, std::vector<ir::Use>>& uses, const std::string& v, ir::Node** clip,
+                       ir::Node** add, std::string* x) {
+  auto single = [&](const std::string& name) {
+    auto u = uses.find(name);
+    return u != uses.end() && u->second.size() == 1 && !ir::is_graph_output(g, name);
+  };
+  auto pc = prod.find(v);
+  if (pc == prod.end() || !single(v)) return false;
+  ir::Node& c = g.nodes[pc->second];
+  if (c.op_type != "Clip" || !c.domain.empty() || c.inputs.size() != 3) return false;
+  float lo, hi;
+  if (!scalar_of(g, c.inputs[1], &lo) || !scalar_of(g, c.inputs[2], &hi) || lo != 0.f || hi != 6.f) return false;
+  auto pa = prod.find(c.inputs[0]);
+  if (pa == prod.end() || !single(c.inputs[0])) return false;
+  ir::Node& a = g.nodes[pa->second];
+  if (a.op_type != "Add" || !a.domain.empty() || a.inputs.size() != 2) return false;
+  float three;
+  int k = scalar_of(g, a.inputs[1], &three) ? 0 : (scalar_of(g, a.inputs[0], &three) ? 1 : -1);
+  if (k < 0 || three != 3.f) return false;
+  *clip = &c;
+  *add = &a;
+  *x = a.inputs[k];
+  return true;
+}
+
+// Division by 6 or multiplication by 1/6 with a scalar constant: the other operand, or "".
+std::string divided_by_6(const ir::Graph& g, const ir::Node& n) {
+  if (!n.domain.empty() || n.inputs.size() != 2) return "";
+  float c;
+  if (n.op_type == "Div" && scalar_of(g, n.inputs[1], &c) && c == 6.f) return n.inputs[0];
+  if (n.op_type == "Mul") {
+    if (scalar_of(g, n.inputs[1], &c) && near(c, 1.f / 6)) return n.inputs[0];
+    if (scalar_of(g, n.inputs[0], &c) && near(c, 1.f / 6)) return n.inputs[1];
+  }
+  return "";
+}
+
+}  // namespace
+
+// Decomposed forms exported by paddle2onnx and others:
+//   Div(Clip(Add(x, 3), 0, 6), 6)            -> HardSigmoid(x; 1/6, 0.5)
+//   Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6)    -> HardSwish(x)
+Status fuse_decomposed_hard_activations(ir::Model& m, bool* changed) {
   ir::Graph& g = m.graph;
   *changed = false;
+  auto uses = ir::uses_of(g);
+  auto prod = g.producers();
+  for (auto& d : g.nodes) {
+    std::string inner = divided_by_6(g, d);
+    if (inner.empty()) continue;
+    ir::Node *clip = nullptr, *add = nullptr;
+    std::string x;
+    if (relu6_of_x_plus_3(g, prod, uses, inner, &clip, &add, &x)) {
+      d.op_type = "HardSigmoid";
+      d.inputs = {x};
+      d.attrs.clear();
+      d.attrs["alpha"] = ir::Attribute::make_float(1.f / 6);
+      d.attrs["beta"] = ir::Attribute::make_float(0.5f);
+      clip->op_type.clear();
+      add->op_type.clear();
+      *changed = true;
+      continue;
+    }
+    auto pm = prod.find(inner);
+    if (pm == prod.end() || uses[inner].size() != 1 || ir::is_graph_output(g, inner)) continue;
+    ir::Node& mul = g.nodes[pm->second];
+    if (mul.op_type != "Mul" || !mul.domain.empty() || mul.inputs.size() != 2) continue;
+    for (int k = 0; k < 2; ++k) {
+      if (!relu6_of_x_plus_3(g, prod, uses, mul.inputs[k], &clip, &add, &x) || x != mul.inputs[1 - k]) continue;
+      d.op_type = "HardSwish";
+      d.inputs = {x};
+      d.attrs.clear();
+      mul.op_type.clear();
+      clip->op_type.clear();
+      add->op_type.clear();
+      *changed = true;
+      break;
+    }
+  }
+  if (*changed) ir::remove_dead_nodes(g);
+  return Status::Ok();
+}
+
+Status fuse_hardswish(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  bool decomposed = false;
+  KW_RETURN_IF_ERROR(fuse_decomposed_hard_activations(m, &decomposed));
+  *changed = decomposed;
   auto uses = ir::uses_of(g);
   auto prod = g.producers();
   for (auto& mul : g.nodes) {
@@ -105,7 +216,16 @@ Status fuse_conv_post_ops(ir::Model& m, bool* changed) {
         const ir::Node& n = g.nodes[us[0].node];
         if (n.op_type.empty()) break;
         size_t before = post.size();
-        if (activation_of(g, gs, m.opset(), n, &post)) {
+        if (activation_of(g, gs, m.opset(), n, cur, &post)) {
+          // Consecutive affine post-ops compose into one: a2 * (a1 * x + b1) + b2.
+          if (post.size() >= 2 && post.size() == before + 1 && post[before].kind == "Linear" &&
+              post[before - 1].kind == "Linear") {
+            Post& p1 = post[before - 1];
+            const Post p2 = post[before];
+            p1.beta = p2.alpha * p1.beta + p2.beta;
+            p1.alpha = p2.alpha * p1.alpha;
+            post.pop_back();
+          }
           absorbed.push_back(us[0].node);
           cur = n.outputs[0];
           continue;

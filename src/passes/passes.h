@@ -16,6 +16,8 @@ Status remove_identities(ir::Model& m, bool* changed);
 
 // Mul(x, HardSigmoid(x)) with alpha = 1/6, beta = 0.5 becomes HardSwish(x) (the opset-14 op; Kaiwu runs it at any
 // opset, so this is a CPU pass, not a standard one).
+// Also rewrites the decomposed forms Div(Clip(Add(x,3),0,6),6) -> HardSigmoid and Div(Mul(x, Clip(Add(x,3),0,6)),6)
+// -> HardSwish.
 Status fuse_hardswish(ir::Model& m, bool* changed);
 // Conv (2-D, constant float weights) with the elementwise ops after it (Relu, Clip, LeakyRelu, Sigmoid, Tanh,
 // HardSwish, HardSigmoid, x*sigmoid(x), and one residual Add of an equally shaped tensor) becomes kaiwu.Conv with

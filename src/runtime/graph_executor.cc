@@ -1,5 +1,6 @@
 #include "runtime/graph_executor.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <chrono>
@@ -83,6 +84,7 @@ Status GraphExecutor::create(ir::Model model, const SessionOptions& options, std
     cpu.fuse = !options.reference_only;
     cpu.nhwc = !options.reference_only;
     KW_RETURN_IF_ERROR(passes::optimize_for_cpu(model, cpu).with_context("graph optimization"));
+    if (std::getenv("KAIWU_DUMP_OPTIMIZED")) std::fprintf(stderr, "%s", ir::dump(model.graph).c_str());
     Status st = ops::check_supported(model.graph);
     if (!st.ok()) return internal_error("graph optimization produced " + st.message());
   }

@@ -150,3 +150,56 @@ TEST(Passes, TransposeOfUnitDimsBecomesReshape) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// Conv (optionally depthwise, strided) followed by scalar affine ops and activations: the fused kaiwu.Conv with
+// post-ops must give the unfused graph's result.
+void check_conv_affine(int64_t group, int64_t stride, const std::vector<std::string>& tail, int64_t cin = 8,
+                       int64_t cout = 8, int64_t size = 11) {
+  Builder b;
+  const int64_t c = cin;
+  b.input("x", {1, c, size, size});
+  b.constant("w", test::random_f32({cout, c / group, 3, 3}, 21));
+  b.constant("bias", test::random_f32({cout}, 22));
+  b.constant("s", Tensor::from_vector<float>({1.7f}, {1}));
+  b.constant("t", Tensor::from_vector<float>({-0.3f}, {1}));
+  ir::Node& conv = b.node("Conv", {"x", "w", "bias"}, {"v0"});
+  conv.attrs["pads"] = ir::Attribute::make_ints({1, 1, 1, 1});
+  conv.attrs["strides"] = ir::Attribute::make_ints({stride, stride});
+  conv.attrs["group"] = ir::Attribute::make_int(group);
+  std::string cur = "v0";
+  int k = 1;
+  for (const auto& op : tail) {
+    std::string out = "v" + std::to_string(k++);
+    if (op == "Mul") b.node("Mul", {cur, "s"}, {out});
+    else if (op == "Add") b.node("Add", {"t", cur}, {out});
+    else if (op == "Sub") b.node("Sub", {cur, "t"}, {out});
+    else if (op == "Div") b.node("Div", {cur, "s"}, {out});
+    else b.node(op, {cur}, {out});
+    cur = out;
+  }
+  b.node("Identity", {cur}, {"y"});
+  b.output("y");
+  Tensor x = test::random_f32({1, c, size, size}, 23, -3.f, 3.f);
+  Tensor ref = run_model(b.m, x, false), got = run_model(b.m, x, true);
+  std::string why;
+  EXPECT_TRUE(test::all_close(got, ref, 1e-5, 1e-5, &why)) << "group " << group << " stride " << stride << ": " << why;
+}
+
+TEST(Passes, ConvWithAffineTailsKeepsTheMaths) {
+  for (int64_t group : {1, 8})
+    for (int64_t stride : {1, 2}) {
+      check_conv_affine(group, stride, {"Mul"});
+      check_conv_affine(group, stride, {"Mul", "Add"});
+      check_conv_affine(group, stride, {"Sub", "Div", "Relu"});
+      check_conv_affine(group, stride, {"Mul", "Add", "HardSwish", "Mul", "Add"});
+    }
+  check_conv_affine(1, 2, {"Mul", "Add", "HardSwish", "Mul"}, 3, 16, 64);
+  check_conv_affine(1, 2, {"HardSwish"}, 3, 16, 64);
+  check_conv_affine(1, 2, {"Mul", "Add", "HardSwish", "Mul", "Add"}, 16, 32, 40);
+}
+
+}  // namespace
+}  // namespace kaiwu
