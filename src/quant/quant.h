@@ -1,0 +1,78 @@
+// Post-training quantization: turns an optimized float model (standard ONNX ops, BatchNormalization folded) plus
+// per-tensor activation ranges into a QDQ model (standard ONNX QuantizeLinear / DequantizeLinear around the nodes
+// that run in integer), and reports where every node runs and why.
+//
+// Conventions:
+//  - activations: per-tensor, int8 (or int16 for selected nodes), symmetric by default (zero point 0) or asymmetric;
+//  - weights: int8 symmetric, per output channel (Conv axis 0, ConvTranspose axis 1, Gemm axis 0 with transB=1 or
+//    1 with transB=0, MatMul the last axis) when the opset allows per-axis DequantizeLinear (>= 13), else per tensor;
+//  - bias: int32, scale = input_scale * weight_scale[c], zero point 0 (DequantizeLinear of an int32 initializer);
+//  - graph inputs stay float: the first QuantizeLinear sits right after the input; graph outputs keep their names
+//    and float values (consumers inside the graph read the dequantized value when the producer is quantized).
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kaiwu/status.h"
+
+namespace kaiwu::quant {
+
+// Observed float range of one tensor (from calibration).
+struct TensorRange {
+  float min = 0.f, max = 0.f;
+};
+
+enum class Precision { kInt8, kInt16, kFloat };
+const char* precision_name(Precision p);  // "int8", "int16", "float"
+
+struct QuantOptions {
+  bool asymmetric_activations = false;  // false: symmetric (zero point 0)
+  bool per_channel_weights = true;      // false (or opset < 13): one weight scale per tensor
+  std::set<std::string> float_nodes;    // node names kept in float (run_on_cpu / node_info ON: CPU)
+  std::set<std::string> int16_nodes;    // node names with int16 activations
+  bool all_int16 = false;               // every quantized node uses int16 activations (`all`)
+};
+
+// One node of the report.
+struct NodeReport {
+  std::string name, op_type;
+  Precision where = Precision::kFloat;
+  std::string why;           // the rule applied or the reason the node stays float
+  std::string fused_with;    // Conv/Gemm <-> the Relu/Clip whose output range it uses (log rows "conv+relu")
+  bool output_quantized = false;
+  float output_scale = 0.f;  // scale of output 0 when quantized (threshold = scale * qmax)
+  int32_t output_zero_point = 0;
+  float output_threshold = 0.f;
+};
+
+// Quantization parameters of one activation tensor that got a QuantizeLinear/DequantizeLinear pair.
+struct TensorQuant {
+  std::string name;
+  Precision precision = Precision::kInt8;
+  float scale = 1.f;
+  int32_t zero_point = 0;
+  std::string shared_with;  // non-empty: the tensor whose qparams this one reuses (data movement, max pooling)
+};
+
+struct QuantReport {
+  std::vector<NodeReport> nodes;  // in graph order
+  std::vector<TensorQuant> tensors;  // every quantized activation tensor, in graph order
+  std::vector<std::string> notes;  // model-level remarks (e.g. int16 QDQ needs opset 21 for onnx.checker)
+  // Counts by precision.
+  int count(Precision p) const;
+  // The entry of node `name`, or null.
+  const NodeReport* find(const std::string& name) const;
+  // A fixed-width text table (name, op, where, scale, why).
+  std::string to_string() const;
+};
+
+// Rewrites `m` in place into a QDQ model. `ranges` holds the float range of every activation tensor that gets
+// quantized (keyed by ONNX tensor name); a missing one is an error naming the tensor and its node. `report` may be
+// null. Nodes without an integer rule stay float and are reported with the reason.
+Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges, const QuantOptions& opt,
+                  QuantReport* report);
+
+}  // namespace kaiwu::quant
