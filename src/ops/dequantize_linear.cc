@@ -2,8 +2,7 @@
 #include "core/parallel.h"
 #include "kernels/ref/quantize.h"
 #include "kernels/x86/quantize.h"
-#include "ops/op_def.h"
-#include "ops/quant_common.h"
+#include "ops/qdq_common.h"
 
 namespace kaiwu::ops {
 namespace {
@@ -22,8 +21,8 @@ Status infer(InferContext& ctx) {
   if (has_zp && ctx.input(2).dtype != x.dtype)
     return ctx.fail(std::string("x_zero_point has type ") + dtype_name(ctx.input(2).dtype) + ", x has " +
                     dtype_name(x.dtype));
-  int64_t channels = 1, inner = 1;
-  std::string why = qdq_layout(ctx.node(), x.shape, s.shape, has_zp ? &ctx.input(2).shape : nullptr, &channels, &inner);
+  int64_t channels, inner;
+  std::string why = qdq_desc_layout(ctx.node(), x, s, has_zp ? &ctx.input(2) : nullptr, &channels, &inner);
   if (!why.empty()) return ctx.fail(why);
   ctx.outputs[0] = {s.dtype, x.shape};
   return Status::Ok();
@@ -31,27 +30,19 @@ Status infer(InferContext& ctx) {
 
 Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
   const DType xt = init.inputs[0].dtype, yt = init.outputs[0].dtype;
-  int64_t channels = 1, inner = 1;
-  const bool has_zp = init.has_input(2);
-  std::string why =
-      qdq_layout(init.node, init.inputs[0].shape, init.inputs[1].shape, has_zp ? &init.inputs[2].shape : nullptr,
-                 &channels, &inner);
+  int64_t channels, inner;
+  std::string why = qdq_desc_layout(init.node, init.inputs[0], init.inputs[1],
+                                    init.has_input(2) ? &init.inputs[2] : nullptr, &channels, &inner);
   if (!why.empty()) return init.fail(why);
   const bool fast = !init.reference_only && kernels::x86::dequantize_linear_supported(xt, yt);
   const std::string name = init.node.describe();
   *out = make_kernel(
       [=](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
-        const std::vector<float> scales = read_scales(*in[1]);
-        const Tensor* zpt = in.size() > 2 ? in[2] : nullptr;
-        const std::vector<int32_t> zps = read_zero_points(zpt, scales.size());
+        QdqRunParams r(in, channels, inner);
+        kernels::ref::QuantizeLinearParams& p = r.p;
         if (xt == DType::kI32)
-          for (int32_t z : zps)
+          for (int32_t z : r.zero_points)
             if (z != 0) return invalid_argument(name + ": an int32 input needs a zero point of 0");
-        kernels::ref::QuantizeLinearParams p;
-        p.channels = channels;
-        p.inner = inner;
-        p.scales = scales.data();
-        p.zero_points = zps.data();
         const void* x = in[0]->raw();
         void* y = o[0]->raw();
         parallel_for(in[0]->numel(), kGrain, [&](int64_t b, int64_t e) {

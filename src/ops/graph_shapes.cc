@@ -41,6 +41,16 @@ GraphShapes infer_graph_shapes(const ir::Model& model, const std::map<std::strin
       vals.push_back(c == gs.constants.end() ? nullptr : &c->second);
       if (c == gs.constants.end()) all_const = false;
     }
+    // Shape-only ops (Shape) fold as soon as their input's shape is known.
+    std::vector<Tensor> stubs;
+    if (def->shape_only && !all_const) {
+      stubs.reserve(in.size());
+      for (size_t i = 0; i < in.size(); ++i) {
+        stubs.push_back(Tensor::view(in[i].dtype, in[i].shape, nullptr));
+        if (!vals[i] && in[i].dtype != DType::kUndefined) vals[i] = &stubs.back();
+      }
+      all_const = true;
+    }
     InferContext ctx(n, model.opset(), in, vals);
     if (!def->infer(ctx).ok()) return gs;
     for (size_t o = 0; o < n.outputs.size(); ++o)

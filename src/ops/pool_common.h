@@ -2,6 +2,7 @@
 #pragma once
 #include "kernels/ref/pool.h"
 #include "ops/conv_attrs.h"
+#include "ops/conv_geometry.h"
 #include "ops/op_def.h"
 
 namespace kaiwu::ops {
@@ -24,11 +25,7 @@ inline Status pool_params(const ir::Node& node, const Shape& x, kernels::PoolPar
   p->channels = x[1];
   p->in_dims = in;
   p->out_dims = out;
-  p->kernel = w.kernel;
-  p->strides = w.strides;
-  p->dilations = w.dilations;
-  p->pads_begin = w.pads_begin;
-  p->pads_end = w.pads_end;
+  set_window(w, p);
   p->count_include_pad = node.attr_int("count_include_pad", 0) != 0;
   p->layout = kernels::ActLayout::kNCHW;
   return Status::Ok();

@@ -2,8 +2,7 @@
 #include "core/parallel.h"
 #include "kernels/ref/quantize.h"
 #include "kernels/x86/quantize.h"
-#include "ops/op_def.h"
-#include "ops/quant_common.h"
+#include "ops/qdq_common.h"
 
 namespace kaiwu::ops {
 namespace {
@@ -36,8 +35,8 @@ Status infer(InferContext& ctx) {
     return ctx.fail(std::string("quantizing ") + dtype_name(x.dtype) + " to " + dtype_name(yt) + " is not supported");
   if (s.dtype != DType::kF32 && s.dtype != DType::kF16)
     return ctx.fail(std::string("y_scale must be float or float16, got ") + dtype_name(s.dtype));
-  int64_t channels = 1, inner = 1;
-  std::string why = qdq_layout(ctx.node(), x.shape, s.shape, has_zp ? &ctx.input(2).shape : nullptr, &channels, &inner);
+  int64_t channels, inner;
+  std::string why = qdq_desc_layout(ctx.node(), x, s, has_zp ? &ctx.input(2) : nullptr, &channels, &inner);
   if (!why.empty()) return ctx.fail(why);
   ctx.outputs[0] = {yt, x.shape};
   return Status::Ok();
@@ -45,23 +44,15 @@ Status infer(InferContext& ctx) {
 
 Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
   const DType xt = init.inputs[0].dtype, yt = init.outputs[0].dtype, st = init.inputs[1].dtype;
-  int64_t channels = 1, inner = 1;
-  const bool has_zp = init.has_input(2);
-  std::string why =
-      qdq_layout(init.node, init.inputs[0].shape, init.inputs[1].shape, has_zp ? &init.inputs[2].shape : nullptr,
-                 &channels, &inner);
+  int64_t channels, inner;
+  std::string why = qdq_desc_layout(init.node, init.inputs[0], init.inputs[1],
+                                    init.has_input(2) ? &init.inputs[2] : nullptr, &channels, &inner);
   if (!why.empty()) return init.fail(why);
   const bool fast = !init.reference_only && kernels::x86::quantize_linear_supported(xt, yt);
   *out = make_kernel(
       [=](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
-        const std::vector<float> scales = read_scales(*in[1]);
-        const Tensor* zpt = in.size() > 2 ? in[2] : nullptr;
-        const std::vector<int32_t> zps = read_zero_points(zpt, scales.size());
-        kernels::ref::QuantizeLinearParams p;
-        p.channels = channels;
-        p.inner = inner;
-        p.scales = scales.data();
-        p.zero_points = zps.data();
+        QdqRunParams r(in, channels, inner);
+        kernels::ref::QuantizeLinearParams& p = r.p;
         p.scale_is_f16 = st == DType::kF16;
         const void* x = in[0]->raw();
         void* y = o[0]->raw();

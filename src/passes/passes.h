@@ -2,6 +2,8 @@
 // Standard passes keep the graph pure ONNX (for the optimized-float stage model); CPU passes introduce ops of the
 // "kaiwu" domain (fused convolutions, NHWC layouts) that only Kaiwu's runtime executes.
 #pragma once
+#include <map>
+#include <string>
 #include "ir/graph.h"
 #include "kaiwu/status.h"
 
@@ -28,6 +30,12 @@ Status convert_to_nhwc(ir::Model& m, bool* changed);
 // Pushes Transposes through layout-agnostic ops (elementwise, Concat), merges consecutive ones and removes those
 // that cancel; transposes that only move size-1 dims become Reshapes.
 Status optimize_transposes(ir::Model& m, bool* changed);
+
+// Raises the default-domain opset to `target` (<= 17), rewriting the ops whose signature changed on the way
+// (Slice, Pad, Clip, Squeeze, Unsqueeze, Split, ReduceSum, Upsample -> Resize). Refuses Softmax-like ops whose
+// pre-13 meaning has no opset-13 equivalent. Used before QDQ insertion for old models (PP-OCR's are opset 9).
+// `input_shapes` (by input name) fix symbolic input dims for the shape inference Softmax needs.
+Status upgrade_opset(ir::Model& m, int64_t target, bool* changed, const std::map<std::string, Shape>& input_shapes = {});
 
 struct CpuOptions {
   bool fuse = true;  // fuse_conv_post_ops

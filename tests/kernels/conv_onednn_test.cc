@@ -20,6 +20,7 @@
 #include "kernels/ref/conv.h"
 #include "kernels/ref/conv_transpose.h"
 #include "kernels/x86/conv_onednn.h"
+#include "kernel_test_util.h"
 
 namespace kaiwu::kernels {
 namespace {
@@ -27,14 +28,7 @@ namespace {
 using x86::ConvOnednn;
 using x86::ConvOnednnOptions;
 using x86::OnednnActFormat;
-
-std::vector<float> random_vec(int64_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using test::random_vec;
 
 // A conv with spatial vectors of the given rank; out_dims computed (Conv) from pads.
 ConvParams make(int64_t n, int64_t c, int64_t m, int64_t g, std::vector<int64_t> in, std::vector<int64_t> k,
@@ -44,12 +38,7 @@ ConvParams make(int64_t n, int64_t c, int64_t m, int64_t g, std::vector<int64_t>
   p.in_channels = c;
   p.out_channels = m;
   p.groups = g;
-  p.in_dims = in;
-  p.kernel = k;
-  p.strides = s;
-  p.dilations = d;
-  p.pads_begin = pb;
-  p.pads_end = pe;
+  test::set_window(&p, in, k, s, d, pb, pe);
   for (size_t i = 0; i < in.size(); ++i)
     p.out_dims.push_back((in[i] + pb[i] + pe[i] - (k[i] - 1) * d[i] - 1) / s[i] + 1);
   p.has_bias = true;
@@ -116,16 +105,9 @@ int64_t reduction_size(const ConvParams& p) {
   return k;
 }
 
+// Float vs double accumulation over k terms of magnitude <= 1.
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, int64_t k, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size());
-  int bad = 0;
-  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
-    double tol = 1e-4 * std::fabs(want[i]) + 2e-6 * k;
-    if (!(std::fabs(got[i] - want[i]) <= tol)) {
-      ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
-      ++bad;
-    }
-  }
+  test::expect_close(got, want, 1e-4, 2e-6 * k, what);
 }
 
 struct Variant {

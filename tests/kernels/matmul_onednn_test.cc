@@ -11,25 +11,14 @@
 #include "core/parallel.h"
 #include "kernels/ref/matmul.h"
 #include "kernels/x86/matmul_onednn.h"
+#include "kernel_test_util.h"
 
 namespace kaiwu::kernels {
 namespace {
 
+using test::prod;
+using test::random_vec;
 using x86::MatmulOnednn;
-
-std::vector<float> random_vec(int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
-int64_t prod(const std::vector<int64_t>& v) {
-  int64_t r = 1;
-  for (int64_t x : v) r *= x;
-  return r;
-}
 
 MatmulParams mm(std::vector<int64_t> ab, std::vector<int64_t> bb, int64_t m, int64_t k, int64_t n, bool ta = false,
                 bool tb = false) {
@@ -60,15 +49,8 @@ void check(const MatmulParams& p, unsigned seed) {
     ASSERT_TRUE(st.ok()) << p.describe() << ": " << st.to_string();
     std::vector<float> y = summand;
     k->run(a.data(), b.data(), bias.data(), y.data());
-    int bad = 0;
-    for (int64_t i = 0; i < ny && bad < 5; ++i) {
-      double tol = 1e-4 * std::fabs(want[i]) + 2e-6 * p.k;
-      if (!(std::fabs(y[i] - want[i]) <= tol)) {
-        ADD_FAILURE() << p.describe() << (consts ? " const B" : " run-time B") << " (" << k->impl_info()
-                      << "): element " << i << " got " << y[i] << " want " << want[i];
-        ++bad;
-      }
-    }
+    test::expect_close(y, want, 1e-4, 2e-6 * p.k,
+                       p.describe() + (consts ? " const B" : " run-time B") + " (" + k->impl_info() + ")");
   }
 }
 

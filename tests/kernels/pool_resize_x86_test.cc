@@ -13,28 +13,17 @@
 #include "kernels/ref/resize.h"
 #include "kernels/x86/pool.h"
 #include "kernels/x86/resize.h"
+#include "kernel_test_util.h"
 
 namespace kaiwu::kernels {
 namespace {
 
-std::vector<float> random_vec(int64_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-2.f, 2.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+// Inputs uniform in [-2, 2).
+std::vector<float> random_vec(int64_t n, unsigned seed) { return test::random_vec(n, seed, -2.f, 2.f); }
 
+// rtol 0: identical; else within rtol relative + 1e-6 absolute.
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, double rtol, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  int bad = 0;
-  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
-    double tol = rtol ? rtol * std::fabs(want[i]) + 1e-6 : 0.0;
-    if (!(std::fabs(got[i] - want[i]) <= tol)) {
-      ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
-      ++bad;
-    }
-  }
+  test::expect_close(got, want, rtol, rtol ? 1e-6 : 0.0, what);
 }
 
 PoolParams pool(int64_t n, int64_t c, std::vector<int64_t> in, std::vector<int64_t> k, std::vector<int64_t> s,
@@ -42,12 +31,7 @@ PoolParams pool(int64_t n, int64_t c, std::vector<int64_t> in, std::vector<int64
   PoolParams p;
   p.batch = n;
   p.channels = c;
-  p.in_dims = in;
-  p.kernel = k;
-  p.strides = s;
-  p.dilations = d;
-  p.pads_begin = pb;
-  p.pads_end = pe;
+  test::set_window(&p, in, k, s, d, pb, pe);
   for (size_t i = 0; i < in.size(); ++i) {
     int64_t span = in[i] + pb[i] + pe[i] - (k[i] - 1) * d[i] - 1;
     int64_t o = (ceil_mode ? (span + s[i] - 1) / s[i] : span / s[i]) + 1;
@@ -82,11 +66,7 @@ std::vector<float> relayout(const std::vector<float>& v, int64_t n, int64_t c, i
   return o;
 }
 
-int64_t numel(const std::vector<int64_t>& d) {
-  int64_t r = 1;
-  for (int64_t x : d) r *= x;
-  return r;
-}
+int64_t numel(const std::vector<int64_t>& d) { return test::prod(d); }
 
 TEST(PoolX86, MatchesReferenceBothLayouts) {
   unsigned seed = 1;

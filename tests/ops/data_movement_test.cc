@@ -8,23 +8,6 @@
 namespace kaiwu::test {
 namespace {
 
-// Runs c on every implementation; expects success and identical outputs.
-std::vector<Tensor> run_ok(const OneNode& c) {
-  std::vector<Tensor> outs;
-  std::string mismatch;
-  Status st = run_all_impls(c, &outs, &mismatch);
-  EXPECT_TRUE(st.ok()) << st.to_string();
-  EXPECT_EQ(mismatch, "");
-  return outs;
-}
-
-// Runs c once and returns the failure message ("" on success).
-std::string run_error(const OneNode& c) {
-  std::vector<Tensor> outs;
-  Status st = run_one_node(c, &outs);
-  return st.ok() ? "" : st.message();
-}
-
 TEST(Transpose, NchwToNhwcAndDefaultPerm) {
   const Shape s = {2, 5, 7, 9};
   Tensor x = random_f32(s, 1);

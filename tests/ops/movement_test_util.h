@@ -1,26 +1,21 @@
 // Test helper for shape/data-movement op tests: builds a one-node model and runs it through GraphExecutor.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
-#include "kaiwu/session.h"
-#include "runtime/graph_executor.h"
+#include "op_test_util.h"
 
 namespace kaiwu::test {
 
 // One input of the node: fed at run time, a constant (initializer), or omitted.
-struct NodeInput {
-  Tensor t;
-  bool constant = false;
-  bool omitted = false;
-};
-inline NodeInput fed(Tensor t) { return {std::move(t), false, false}; }
-inline NodeInput constant(Tensor t) { return {std::move(t), true, false}; }
-inline NodeInput omitted() { return {Tensor(), false, true}; }
+using NodeInput = optest::In;
+using optest::fed;
+inline NodeInput constant(Tensor t) { return optest::konst(std::move(t)); }
+inline NodeInput omitted() { return optest::none(); }
 
 struct OneNode {
   OneNode(std::string op_type, int64_t op_set, std::vector<NodeInput> ins = {},
@@ -37,43 +32,9 @@ struct OneNode {
 
 // Builds the model of `c` and runs it once; fills `outs` with every node output.
 inline Status run_one_node(const OneNode& c, std::vector<Tensor>* outs) {
-  ir::Model m;
-  m.opsets[""] = c.opset;
-  ir::Node n;
-  n.name = "n";
-  n.op_type = c.op;
-  n.attrs = c.attrs;
-  NamedTensors feeds;
-  for (size_t i = 0; i < c.inputs.size(); ++i) {
-    const NodeInput& in = c.inputs[i];
-    if (in.omitted) {
-      n.inputs.push_back("");
-      continue;
-    }
-    std::string name = "in" + std::to_string(i);
-    n.inputs.push_back(name);
-    if (in.constant) {
-      m.graph.initializers[name] = in.t;
-    } else {
-      ir::ValueInfo v;
-      v.name = name;
-      v.dtype = in.t.dtype();
-      m.graph.inputs.push_back(v);
-      feeds.emplace_back(name, in.t);
-    }
-  }
   std::vector<std::string> out_names;
-  for (int o = 0; o < c.num_outputs; ++o) {
-    out_names.push_back("out" + std::to_string(o));
-    n.outputs.push_back(out_names.back());
-    ir::ValueInfo v;
-    v.name = out_names.back();
-    m.graph.outputs.push_back(v);
-  }
-  m.graph.nodes.push_back(n);
-  std::unique_ptr<runtime::GraphExecutor> ex;
-  KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(std::move(m), SessionOptions{c.threads, c.reference_only}, &ex));
-  return ex->run(feeds, out_names, outs);
+  for (int o = 0; o < c.num_outputs; ++o) out_names.push_back("out" + std::to_string(o));
+  return optest::run_one_node_model(c.op, c.opset, c.inputs, c.attrs, out_names, c.reference_only, c.threads, outs);
 }
 
 // Runs `c` with the reference kernels and with the optimized ones on 1 and 2 threads; expects identical bytes and
@@ -101,7 +62,7 @@ inline ir::Attribute i64(int64_t v) { return ir::Attribute::make_int(v); }
 
 template <typename T>
 std::vector<T> values_of(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
+  return optest::values<T>(t);
 }
 
 // 0, 1, 2, ... as a tensor of dtype T.
@@ -110,6 +71,23 @@ Tensor iota_tensor(const Shape& s) {
   std::vector<T> v(static_cast<size_t>(shape_numel(s)));
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<T>(i);
   return Tensor::from_vector<T>(v, s);
+}
+
+// Runs c on every implementation; expects success and identical outputs.
+inline std::vector<Tensor> run_ok(const OneNode& c) {
+  std::vector<Tensor> outs;
+  std::string mismatch;
+  Status st = run_all_impls(c, &outs, &mismatch);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  EXPECT_EQ(mismatch, "");
+  return outs;
+}
+
+// Runs c once and returns the failure message ("" on success).
+inline std::string run_error(const OneNode& c) {
+  std::vector<Tensor> outs;
+  Status st = run_one_node(c, &outs);
+  return st.ok() ? "" : st.message();
 }
 
 }  // namespace kaiwu::test

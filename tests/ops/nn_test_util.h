@@ -4,34 +4,26 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
-#include "kaiwu/session.h"
+#include "op_test_util.h"
 #include "ops/op_def.h"
-#include "runtime/graph_executor.h"
 #include "test_util.h"
 
 namespace kaiwu::nntest {
 
-struct In {
-  Tensor t;
-  bool constant = false;
-  bool omitted = false;
-};
-inline In fed(Tensor t) { return {std::move(t), false, false}; }
-inline In konst(Tensor t) { return {std::move(t), true, false}; }
-inline In none() { return {Tensor(), false, true}; }
-
-using Attrs = std::map<std::string, ir::Attribute>;
-inline ir::Attribute ai(int64_t v) { return ir::Attribute::make_int(v); }
-inline ir::Attribute af(float v) { return ir::Attribute::make_float(v); }
-inline ir::Attribute as(std::string v) { return ir::Attribute::make_string(std::move(v)); }
-inline ir::Attribute ais(std::vector<int64_t> v) { return ir::Attribute::make_ints(std::move(v)); }
-inline ir::Attribute afs(std::vector<float> v) { return ir::Attribute::make_floats(std::move(v)); }
+using optest::af;
+using optest::afs;
+using optest::ai;
+using optest::ais;
+using optest::as;
+using optest::Attrs;
+using optest::fed;
+using optest::In;
+using optest::konst;
+using optest::none;
 
 struct RunOpts {
   bool reference_only = true;
@@ -43,46 +35,13 @@ struct RunOpts {
 // Runs one node; fills *outs with its (non-omitted) outputs in order.
 inline Status run_node(const std::string& op, int64_t opset, const std::vector<In>& ins, const Attrs& attrs,
                        const RunOpts& o, std::vector<Tensor>* outs) {
-  ir::Model m;
-  m.opsets[""] = opset;
-  ir::Node n;
-  n.name = "n";
-  n.op_type = op;
-  n.attrs = attrs;
-  NamedTensors feeds;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    if (ins[i].omitted) {
-      n.inputs.push_back("");
-      continue;
-    }
-    std::string name = "in" + std::to_string(i);
-    n.inputs.push_back(name);
-    if (ins[i].constant) {
-      m.graph.initializers[name] = ins[i].t;
-    } else {
-      ir::ValueInfo v;
-      v.name = name;
-      v.dtype = ins[i].t.dtype();
-      m.graph.inputs.push_back(v);
-      feeds.emplace_back(name, ins[i].t);
-    }
-  }
   std::vector<std::string> names;
   for (int k = 0; k < o.outputs; ++k) {
     bool omit = false;
     for (int x : o.omitted_outputs) omit = omit || x == k;
-    std::string name = omit ? "" : "y" + std::to_string(k);
-    n.outputs.push_back(name);
-    if (omit) continue;
-    ir::ValueInfo vo;
-    vo.name = name;
-    m.graph.outputs.push_back(vo);
-    names.push_back(name);
+    names.push_back(omit ? "" : "y" + std::to_string(k));
   }
-  m.graph.nodes.push_back(n);
-  std::unique_ptr<runtime::GraphExecutor> ex;
-  KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(std::move(m), SessionOptions{o.threads, o.reference_only}, &ex));
-  return ex->run(feeds, names, outs);
+  return optest::run_one_node_model(op, opset, ins, attrs, names, o.reference_only, o.threads, outs);
 }
 
 // Runs with the reference (1 thread) and the optimized kernels (1 and 2 threads); expects them within

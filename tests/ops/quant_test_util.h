@@ -1,27 +1,22 @@
 // Test helpers for the quantized op family: build a one-node model (inputs fed, constant or omitted), run it through
 // GraphExecutor with the reference or the optimized kernels, and compare implementations.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <map>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
-#include "kaiwu/session.h"
-#include "runtime/graph_executor.h"
+#include "op_test_util.h"
 
 namespace kaiwu::qtest {
 
-struct In {
-  Tensor t;
-  bool constant = false;
-  bool omitted = false;
-};
-inline In fed(Tensor t) { return {std::move(t), false, false}; }
-inline In cst(Tensor t) { return {std::move(t), true, false}; }
-inline In none() { return {Tensor(), false, true}; }
+using optest::fed;
+using optest::In;
+using optest::none;
+inline In cst(Tensor t) { return optest::konst(std::move(t)); }
 
 struct Node {
   Node(std::string o, int64_t v, std::vector<In> in, std::map<std::string, ir::Attribute> a = {})
@@ -34,45 +29,7 @@ struct Node {
 
 // Runs the node once; fills *out with its output.
 inline Status run(const Node& c, bool reference_only, int threads, Tensor* out) {
-  ir::Model m;
-  m.opsets[""] = c.opset;
-  ir::Node n;
-  n.name = "q";
-  n.op_type = c.op;
-  n.attrs = c.attrs;
-  NamedTensors feeds;
-  for (size_t i = 0; i < c.inputs.size(); ++i) {
-    const In& in = c.inputs[i];
-    if (in.omitted) {
-      n.inputs.push_back("");
-      continue;
-    }
-    std::string name = "in" + std::to_string(i);
-    n.inputs.push_back(name);
-    if (in.constant) {
-      m.graph.initializers[name] = in.t;
-    } else {
-      ir::ValueInfo v;
-      v.name = name;
-      v.dtype = in.t.dtype();
-      m.graph.inputs.push_back(v);
-      feeds.emplace_back(name, in.t);
-    }
-  }
-  n.outputs = {"y"};
-  ir::ValueInfo yv;
-  yv.name = "y";
-  m.graph.outputs.push_back(yv);
-  m.graph.nodes.push_back(n);
-  std::unique_ptr<runtime::GraphExecutor> ex;
-  SessionOptions opts;
-  opts.num_threads = threads;
-  opts.reference_only = reference_only;
-  KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(std::move(m), opts, &ex));
-  std::vector<Tensor> outs;
-  KW_RETURN_IF_ERROR(ex->run(feeds, {"y"}, &outs));
-  *out = outs[0];
-  return Status::Ok();
+  return optest::run_single_output(c.op, c.opset, c.inputs, c.attrs, reference_only, threads, out, "q");
 }
 
 // Largest |a[i] - b[i]| over two tensors of the same dtype and shape (-1 if they differ in dtype or shape).
@@ -98,6 +55,31 @@ Tensor random_tensor(const Shape& s, unsigned seed, int lo, int hi) {
 template <typename T>
 Tensor scalar(T v) {
   return Tensor::from_vector<T>({v}, {});
+}
+
+// Runs c with the reference kernels (1 thread) and the optimized ones (1 and 2 threads); calls
+// check(fast, ref, threads) for every successful optimized run. Returns the reference output.
+template <typename F>
+Tensor run_all_impls(const Node& c, F&& check) {
+  Tensor ref;
+  Status st = run(c, true, 1, &ref);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  for (int threads : {1, 2}) {
+    Tensor fast;
+    st = run(c, false, threads, &fast);
+    EXPECT_TRUE(st.ok()) << st.to_string();
+    if (!st.ok() || !ref.defined()) continue;
+    check(fast, ref, threads);
+  }
+  return ref;
+}
+
+// Expects the node to fail (optimized kernels allowed) and returns the message.
+inline std::string run_error(const Node& c) {
+  Tensor out;
+  Status st = run(c, false, 1, &out);
+  EXPECT_FALSE(st.ok());
+  return st.message();
 }
 
 }  // namespace kaiwu::qtest

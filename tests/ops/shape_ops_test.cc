@@ -8,21 +8,6 @@
 namespace kaiwu::test {
 namespace {
 
-std::vector<Tensor> run_ok(const OneNode& c) {
-  std::vector<Tensor> outs;
-  std::string mismatch;
-  Status st = run_all_impls(c, &outs, &mismatch);
-  EXPECT_TRUE(st.ok()) << st.to_string();
-  EXPECT_EQ(mismatch, "");
-  return outs;
-}
-
-std::string run_error(const OneNode& c) {
-  std::vector<Tensor> outs;
-  Status st = run_one_node(c, &outs);
-  return st.ok() ? "" : st.message();
-}
-
 Tensor i64s(std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(v, {static_cast<int64_t>(v.size())}); }
 
 TEST(Reshape, ZeroMinusOneAndAllowzero) {

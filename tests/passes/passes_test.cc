@@ -1,6 +1,7 @@
 // Graph passes: structure after each pass, and the same outputs as the unoptimized graph.
 #include <gtest/gtest.h>
 
+#include "frontend/onnx/onnx_import.h"
 #include "ir/graph_edit.h"
 #include "passes/passes.h"
 #include "runtime/graph_executor.h"
@@ -199,6 +200,43 @@ TEST(Passes, ConvWithAffineTailsKeepsTheMaths) {
   check_conv_affine(1, 2, {"Mul", "Add", "HardSwish", "Mul"}, 3, 16, 64);
   check_conv_affine(1, 2, {"HardSwish"}, 3, 16, 64);
   check_conv_affine(1, 2, {"Mul", "Add", "HardSwish", "Mul", "Add"}, 16, 32, 40);
+}
+
+}  // namespace
+}  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// The opset-9 PP-OCR models upgraded to opset 13 compute the same function (kernels chosen per opset may sum in
+// another order, e.g. Softmax, so within float rounding).
+TEST(Passes, UpgradeOpsetKeepsPpocrOutputs) {
+  for (const std::string file : {"ch_ppocr_mobile_v2.0_cls_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx"}) {
+    std::string path = test::shared_dir() + "/models/ppocr/" + file;
+    ir::Model m;
+    ASSERT_TRUE(frontend::load_onnx(path, &m).ok()) << path;
+    ir::Model up = m;
+    bool changed = false;
+    const int64_t w = file.find("cls") != std::string::npos ? 192 : 320;
+    Status st = passes::upgrade_opset(up, 13, &changed, {{m.graph.inputs[0].name, {1, 3, 48, w}}});
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    EXPECT_TRUE(changed);
+    EXPECT_EQ(up.opset(), 13);
+    for (const auto& n : up.graph.nodes)
+      if (n.op_type == "Slice") EXPECT_FALSE(n.has_attr("starts")) << n.name;
+    Tensor x = test::random_f32({1, 3, 48, w}, 5);
+    SessionOptions o;
+    o.num_threads = 1;
+    std::unique_ptr<runtime::GraphExecutor> a, b;
+    ASSERT_TRUE(runtime::GraphExecutor::create(m, o, &a).ok());
+    ASSERT_TRUE(runtime::GraphExecutor::create(up, o, &b).ok());
+    std::vector<Tensor> ya, yb;
+    const std::string in = m.graph.inputs[0].name;
+    ASSERT_TRUE(a->run({{in, x}}, {}, &ya).ok());
+    ASSERT_TRUE(b->run({{in, x}}, {}, &yb).ok());
+    std::string why;
+    EXPECT_TRUE(test::all_close(yb[0], ya[0], 1e-5, 1e-6, &why)) << file << ": " << why;
+  }
 }
 
 }  // namespace

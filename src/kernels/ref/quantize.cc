@@ -10,18 +10,6 @@ namespace kaiwu::kernels::ref {
 
 namespace {
 
-// Calls fn(seg_begin, seg_end, channel) for the runs of [begin, end) that share one channel.
-template <typename F>
-void for_each_segment(int64_t channels, int64_t inner, int64_t begin, int64_t end, F&& fn) {
-  int64_t i = begin;
-  while (i < end) {
-    int64_t row = i / inner;
-    int64_t seg_end = std::min(end, (row + 1) * inner);
-    fn(i, seg_end, row % channels);
-    i = seg_end;
-  }
-}
-
 template <typename T>
 constexpr qmath::QRange range_of() {
   return {static_cast<int32_t>(std::numeric_limits<T>::min()), static_cast<int32_t>(std::numeric_limits<T>::max())};
@@ -41,7 +29,7 @@ inline T finish(double q, int32_t zp) {
 
 template <typename T>
 void quantize_typed(DType xt, const void* x, T* y, const QuantizeLinearParams& p, int64_t begin, int64_t end) {
-  for_each_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
+  for_each_channel_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
     const float s = p.scales[c];
     const int32_t zp = p.zero_points ? p.zero_points[c] : 0;
     if (xt == DType::kF32) {
@@ -62,7 +50,7 @@ void quantize_typed(DType xt, const void* x, T* y, const QuantizeLinearParams& p
 
 template <typename T, typename Y>
 void dequantize_typed(const T* x, Y* y, const QuantizeLinearParams& p, int64_t begin, int64_t end) {
-  for_each_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
+  for_each_channel_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
     const float s = p.scales[c];
     const float zp = static_cast<float>(p.zero_points ? p.zero_points[c] : 0);
     for (int64_t i = b; i < e; ++i) {
@@ -82,7 +70,7 @@ void dequantize_out(const T* x, DType yt, void* y, const QuantizeLinearParams& p
 template <typename T>
 void requantize_typed(const int32_t* acc, const int32_t* bias, T* y, int64_t channels, int64_t inner,
                       const float* mult, int32_t zp, int64_t begin, int64_t end) {
-  for_each_segment(channels, inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
+  for_each_channel_segment(channels, inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
     const float m = mult[c];
     const int32_t bc = bias ? bias[c] : 0;
     for (int64_t i = b; i < e; ++i) y[i] = finish<T>(static_cast<float>(acc[i] + bc) * m, zp);

@@ -1,6 +1,7 @@
 // Scalar reference kernels for QuantizeLinear / DequantizeLinear and int32 -> int8 requantization.
 // Pure: pointers in, pointers out. Semantics follow the ONNX reference implementation bit for bit.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "kaiwu/dtype.h"
@@ -14,6 +15,19 @@ struct QuantizeLinearParams {
   const int32_t* zero_points = nullptr;   // `channels` zero points, or null for 0
   bool scale_is_f16 = false;              // the scale tensor was f16 (an f16 / f16 quotient is rounded to f16)
 };
+
+// Calls fn(seg_begin, seg_end, channel) for the runs of the flat elements [begin, end) of an
+// [outer, channels, inner] view that share one channel.
+template <typename F>
+void for_each_channel_segment(int64_t channels, int64_t inner, int64_t begin, int64_t end, F&& fn) {
+  int64_t i = begin;
+  while (i < end) {
+    int64_t row = i / inner;
+    int64_t seg_end = std::min(end, (row + 1) * inner);
+    fn(i, seg_end, row % channels);
+    i = seg_end;
+  }
+}
 
 // True if quantize_linear handles (xt -> yt): x f32 / f16 / i32, y u8 / i8 / u16 / i16.
 bool quantize_linear_supported(DType xt, DType yt);

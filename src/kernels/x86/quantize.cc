@@ -14,17 +14,6 @@ namespace kaiwu::kernels::x86 {
 #ifdef KW_QUANT_AVX512
 namespace {
 
-template <typename F>
-void for_each_segment(int64_t channels, int64_t inner, int64_t begin, int64_t end, F&& fn) {
-  int64_t i = begin;
-  while (i < end) {
-    int64_t row = i / inner;
-    int64_t seg_end = std::min(end, (row + 1) * inner);
-    fn(i, seg_end, row % channels);
-    i = seg_end;
-  }
-}
-
 inline __mmask16 tail_mask(int64_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1); }
 
 template <typename T>
@@ -93,14 +82,14 @@ void requantize_seg(const int32_t* acc, int32_t bias, T* y, int64_t n, float mul
 
 template <typename T>
 void quantize_typed(const float* x, T* y, const ref::QuantizeLinearParams& p, int64_t begin, int64_t end) {
-  for_each_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
+  ref::for_each_channel_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
     quantize_seg(x + b, y + b, e - b, p.scales[c], p.zero_points ? p.zero_points[c] : 0);
   });
 }
 
 template <typename T>
 void dequantize_typed(const T* x, float* y, const ref::QuantizeLinearParams& p, int64_t begin, int64_t end) {
-  for_each_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
+  ref::for_each_channel_segment(p.channels, p.inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
     dequantize_seg(x + b, y + b, e - b, p.scales[c], p.zero_points ? p.zero_points[c] : 0);
   });
 }
@@ -108,7 +97,7 @@ void dequantize_typed(const T* x, float* y, const ref::QuantizeLinearParams& p, 
 template <typename T>
 void requantize_typed(const int32_t* acc, const int32_t* bias, T* y, int64_t channels, int64_t inner,
                       const float* mult, int32_t zp, int64_t begin, int64_t end) {
-  for_each_segment(channels, inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
+  ref::for_each_channel_segment(channels, inner, begin, end, [&](int64_t b, int64_t e, int64_t c) {
     requantize_seg(acc + b, bias ? bias[c] : 0, y + b, e - b, mult[c], zp);
   });
 }
