@@ -2,13 +2,12 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
-#ifndef KAIWU_VERSION_STRING
-#define KAIWU_VERSION_STRING "0.1.0"
-#endif
+#include "kaiwu/version.h"
 
 namespace kaiwu::cli {
 
 void add_run_command(CLI::App& app);
+void add_compile_command(CLI::App& app);
 
 // The exit code the chosen subcommand set (0 by default).
 int exit_code();

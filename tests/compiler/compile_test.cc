@@ -1,0 +1,136 @@
+// kaiwu::compile_model on the Fashion-MNIST CNN with random calibration data, and its failure modes: every bad
+// input gives an error naming the file/key/folder and leaves nothing half-written in working_dir.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/npy.h"
+#include "kaiwu/compile.h"
+#include "test_util.h"
+
+namespace kaiwu {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Dir {
+  std::string path;
+  explicit Dir(const std::string& name) {
+    path = ::testing::TempDir() + "/kaiwu_compile_" + name;
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~Dir() { fs::remove_all(path); }
+};
+
+std::string yaml(const std::string& work, const std::string& calib_line, const std::string& extra = "") {
+  return "model_parameters:\n  onnx_model: '" + test::shared_dir() + "/models/fmnist/fmnist_cnn.onnx'\n"
+         "  march: x86-avx512vnni\n  working_dir: '" + work + "'\n  output_model_file_prefix: fm\n" + extra +
+         "input_parameters:\n  input_name: input\n  input_type_rt: featuremap\n  input_type_train: featuremap\n"
+         "  input_layout_train: NCHW\n  input_shape: 1x1x28x28\n"
+         "calibration_parameters:\n" + calib_line + "  calibration_type: max\n"
+         "compiler_parameters:\n  optimize_level: O2\n";
+}
+
+std::string write_yaml(const Dir& d, const std::string& text) {
+  std::string p = d.path + "/config.yaml";
+  std::ofstream(p) << text;
+  return p;
+}
+
+size_t files_in(const std::string& dir) {
+  if (!fs::exists(dir)) return 0;
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.is_regular_file() || e.is_directory();
+  return n;
+}
+
+CompileOptions quiet() {
+  CompileOptions o;
+  o.echo = false;
+  o.progress = false;
+  return o;
+}
+
+TEST(Compile, WritesEveryStageArtifact) {
+  Dir d("ok");
+  fs::create_directories(d.path + "/calib");
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(write_npy(d.path + "/calib/" + std::to_string(i) + ".npy", test::random_f32({1, 1, 28, 28}, i)).ok());
+  CompileResult r;
+  Status st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n")), quiet(), &r);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  for (const char* f : {"fm_original_float_model.onnx", "fm_optimized_float_model.onnx", "fm_calibrated_model.onnx",
+                        "fm_ptq_model.onnx", "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv",
+                        "kaiwu_compile.log"})
+    EXPECT_TRUE(fs::exists(d.path + "/out/" + f)) << f;
+  EXPECT_EQ(files_in(d.path + "/out"), 8u);  // no staging folder left
+  EXPECT_GT(r.output_cosine, 0.99);
+  EXPECT_EQ(r.nodes_float, 0);
+  EXPECT_EQ(r.calibration_method, "max");
+  std::ifstream log(d.path + "/out/kaiwu_compile.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  for (const char* col : {"NodeType", "| ON ", "Threshold", "Calibrated Cosine", "Quantized Cosine", "Output Data Type",
+                          "TensorName", "Conv+Relu", "Select max method."})
+    EXPECT_NE(text.find(col), std::string::npos) << col;
+}
+
+TEST(Compile, SameInputsGiveIdenticalArtifacts) {
+  Dir d("det");
+  fs::create_directories(d.path + "/calib");
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(write_npy(d.path + "/calib/" + std::to_string(i) + ".npy", test::random_f32({1, 1, 28, 28}, i)).ok());
+  CompileResult r;
+  ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/a", "  cal_data_dir: calib\n")), quiet(), &r).ok());
+  ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/b", "  cal_data_dir: calib\n")), quiet(), &r).ok());
+  for (const char* f : {"fm_ptq_model.onnx", "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv"}) {
+    std::ifstream a(d.path + "/a/" + f, std::ios::binary), b(d.path + "/b/" + f, std::ios::binary);
+    std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+    EXPECT_FALSE(sa.empty());
+    EXPECT_EQ(sa, sb) << f;
+  }
+}
+
+TEST(Compile, MissingCalibrationFolderLeavesNothing) {
+  Dir d("nocal");
+  CompileResult r;
+  Status st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: does_not_exist\n")), quiet(), &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("does_not_exist"), std::string::npos) << st.message();
+  EXPECT_EQ(files_in(d.path + "/out"), 0u);
+}
+
+TEST(Compile, UnknownKeyNamesKeyAndLine) {
+  Dir d("badkey");
+  CompileResult r;
+  Status st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: c\n", "  workng_dir: x\n")), quiet(), &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("workng_dir"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("working_dir"), std::string::npos) << st.message();
+}
+
+TEST(Compile, UnwritableWorkingDir) {
+  Dir d("unwritable");
+  CompileResult r;
+  Status st = compile_model(write_yaml(d, yaml("/proc/kaiwu_cannot_write_here", "  cal_data_dir: c\n")), quiet(), &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("/proc/kaiwu_cannot_write_here"), std::string::npos) << st.message();
+}
+
+TEST(Compile, NanInCalibrationDataIsNamed) {
+  Dir d("nan");
+  fs::create_directories(d.path + "/calib");
+  Tensor t = test::random_f32({1, 1, 28, 28}, 1);
+  t.data<float>()[5] = std::nanf("");
+  ASSERT_TRUE(write_npy(d.path + "/calib/0.npy", t).ok());
+  CompileResult r;
+  Status st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n")), quiet(), &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("0.npy"), std::string::npos) << st.message();
+  EXPECT_EQ(files_in(d.path + "/out"), 0u);
+}
+
+}  // namespace
+}  // namespace kaiwu

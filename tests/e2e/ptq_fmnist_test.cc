@@ -1,0 +1,131 @@
+// `kaiwu compile` end to end on the Fashion-MNIST CNN: scripts/ptq_fmnist.py writes 100 calibration images (train
+// set) and a Horizon-style yaml, the CLI quantizes, and onnxruntime evaluates the stage models on the 10,000 test
+// images. The PTQ (QDQ) model must keep top-1 >= 91.50% (float: 91.62%, onnxruntime's own per-tensor MinMax QDQ
+// with the same 100 images: 91.57%). Skips while the CLI has no `compile` subcommand.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "e2e/e2e_util.h"
+#include "test_util.h"
+
+namespace kaiwu {
+namespace {
+
+std::string kaiwu_bin() { return e2e::build_dir() + "/bin/kaiwu"; }
+std::string script() { return e2e::source_dir() + "/scripts/ptq_fmnist.py"; }
+
+// Runs the helper script with `args`; returns its exit code, output in `out`.
+int run_script(const std::string& args, std::string* out) {
+  return test::run_command(e2e::sh_quote(e2e::python()) + " " + e2e::sh_quote(script()) + " " + args, out);
+}
+
+// Parses "<key> <pct> <word> <n> of <N>" (the script's eval / --compare line); false when absent.
+bool parse_count(const std::string& out, const std::string& key, int* n, int* total) {
+  size_t p = out.find(key + " ");
+  if (p == std::string::npos) return false;
+  double pct = 0;
+  char word[32] = {0};
+  return std::sscanf(out.c_str() + p + key.size(), " %lf %31s %d of %d", &pct, word, n, total) == 4;
+}
+
+// True when `kaiwu --help` lists a `compile` subcommand.
+bool has_compile_subcommand(std::string* help) {
+  test::run_command(e2e::sh_quote(kaiwu_bin()) + " --help", help);
+  size_t sub = help->find("Subcommands:");
+  return sub != std::string::npos && help->find("compile", sub) != std::string::npos;
+}
+
+TEST(PtqFmnist, CompileKeepsAccuracy) {
+  if (!test::file_exists(kaiwu_bin())) GTEST_SKIP() << kaiwu_bin() << " is not built";
+  std::string help;
+  if (!has_compile_subcommand(&help))
+    GTEST_SKIP() << "`kaiwu compile` is not implemented yet (no compile subcommand in --help):\n" << help;
+  const std::string ds = "/usr/share/datasets/fashion-mnist";
+  if (!test::file_exists(ds + "/t10k-images-idx3-ubyte.gz") || !test::file_exists(ds + "/train-images-idx3-ubyte.gz"))
+    GTEST_FAIL() << ds << " is missing: apt-get install dataset-fashion-mnist";
+  const std::string float_model = e2e::shared_dir() + "/models/fmnist/fmnist_cnn.onnx";
+  ASSERT_TRUE(test::file_exists(float_model)) << float_model;
+
+  e2e::TempDir tmp;
+  std::string out;
+  double t0 = e2e::now_ms();
+  int rc = run_script("prepare " + e2e::sh_quote(tmp.path()) + " --count 100 --model " + e2e::sh_quote(float_model),
+                      &out);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string yaml = tmp.file("config.yaml");
+  ASSERT_TRUE(test::file_exists(yaml)) << out;
+  ASSERT_TRUE(test::file_exists(tmp.file("calib/input/0099.npy"))) << out;
+  ASSERT_FALSE(test::file_exists(tmp.file("calib/input/0100.npy")));
+
+  double t1 = e2e::now_ms();
+  const std::string cmd = e2e::sh_quote(kaiwu_bin()) + " compile -c " + e2e::sh_quote(yaml);
+  rc = test::run_command(cmd, &out);
+  ASSERT_EQ(rc, 0) << cmd << " failed:\n" << out;
+  double t2 = e2e::now_ms();
+
+  const std::string wd = tmp.file("out"), pre = wd + "/fmnist_";
+  const std::vector<std::string> artifacts = {
+      "original_float_model.onnx", "optimized_float_model.onnx", "calibrated_model.onnx", "ptq_model.onnx",
+      "calibration.json",          "quant_info.json"};
+  for (const auto& a : artifacts) EXPECT_TRUE(test::file_exists(pre + a)) << pre + a << " missing; compile said:\n" << out;
+  EXPECT_TRUE(test::file_exists(wd + "/kaiwu_compile.log")) << wd << "/kaiwu_compile.log missing";
+  const std::string ptq = pre + "ptq_model.onnx", orig = pre + "original_float_model.onnx";
+  ASSERT_TRUE(test::file_exists(ptq) && test::file_exists(orig));
+
+  // The JSON artifacts parse; the PTQ model is standard QDQ on the original float input.
+  std::string check =
+      "import json, sys, onnx\n"
+      "for f in sys.argv[2:]: json.load(open(f))\n"
+      "m = onnx.load(sys.argv[1])\n"
+      "ops = [n.op_type for n in m.graph.node]\n"
+      "i = m.graph.input[0]\n"
+      "print('qdq', ops.count('QuantizeLinear'), ops.count('DequantizeLinear'), 'input', i.name,\n"
+      "      i.type.tensor_type.elem_type)\n";
+  std::string check_py = tmp.file("check_ptq.py");
+  ASSERT_TRUE(e2e::write_bytes(check_py, check).ok());
+  rc = test::run_command(e2e::sh_quote(e2e::python()) + " " + e2e::sh_quote(check_py) + " " + e2e::sh_quote(ptq) +
+                             " " + e2e::sh_quote(pre + "calibration.json") + " " + e2e::sh_quote(pre + "quant_info.json"),
+                         &out);
+  ASSERT_EQ(rc, 0) << out;
+  int nq = 0, ndq = 0, elem = 0;
+  char in_name[64] = {0};
+  const size_t at = out.find("qdq ");
+  ASSERT_NE(at, std::string::npos) << out;
+  ASSERT_EQ(std::sscanf(out.c_str() + at, "qdq %d %d input %63s %d", &nq, &ndq, in_name, &elem), 4)
+      << out;
+  EXPECT_GT(nq, 0) << "no QuantizeLinear in " << ptq;
+  EXPECT_GT(ndq, 0) << "no DequantizeLinear in " << ptq;
+  EXPECT_EQ(std::string(in_name), "input");
+  EXPECT_EQ(elem, 1) << "the PTQ model's input must stay float32";
+
+  // onnx.checker + top-1 of the PTQ model through onnxruntime.
+  rc = run_script("eval --check " + e2e::sh_quote(ptq), &out);
+  ASSERT_EQ(rc, 0) << out;
+  int correct = 0, total = 0;
+  ASSERT_TRUE(parse_count(out, "accuracy", &correct, &total)) << out;
+  EXPECT_EQ(total, 10000);
+  EXPECT_GE(correct, 9150) << "PTQ top-1 " << correct / 100.0 << "% < 91.50%";
+  std::printf("[ ptq ] %s", out.c_str());
+
+  // The original float stage is the float model: exactly 9162 correct.
+  rc = run_script("eval " + e2e::sh_quote(orig), &out);
+  ASSERT_EQ(rc, 0) << out;
+  int fcorrect = 0;
+  ASSERT_TRUE(parse_count(out, "accuracy", &fcorrect, &total)) << out;
+  EXPECT_EQ(fcorrect, 9162);
+
+  // Agreement with float (reported, loosely bounded).
+  rc = run_script("eval --compare " + e2e::sh_quote(orig) + " " + e2e::sh_quote(ptq), &out);
+  ASSERT_EQ(rc, 0) << out;
+  int same = 0;
+  ASSERT_TRUE(parse_count(out, "agreement", &same, &total)) << out;
+  EXPECT_GE(same, 9500) << out;
+  std::printf("[ ptq ] vs float: %s[ ptq ] prepare %.0f ms, compile %.0f ms, eval %.0f ms\n", out.c_str(), t1 - t0,
+              t2 - t1, e2e::now_ms() - t2);
+}
+
+}  // namespace
+}  // namespace kaiwu
