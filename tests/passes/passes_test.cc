@@ -5,35 +5,13 @@
 #include "ir/graph_edit.h"
 #include "passes/passes.h"
 #include "runtime/graph_executor.h"
+#include "model_builder.h"
 #include "test_util.h"
 
 namespace kaiwu {
 namespace {
 
-struct Builder {
-  ir::Model m;
-  int k = 0;
-  Builder() { m.opsets[""] = 13; }
-  void input(const std::string& name, Shape s) {
-    ir::ValueInfo v;
-    v.name = name;
-    v.dtype = DType::kF32;
-    v.has_shape = true;
-    for (int64_t d : s) v.dims.push_back(ir::Dim::fixed(d));
-    m.graph.inputs.push_back(v);
-  }
-  void output(const std::string& name) { m.graph.outputs.push_back(ir::ValueInfo{name}); }
-  void constant(const std::string& name, Tensor t) { m.graph.initializers[name] = std::move(t); }
-  ir::Node& node(const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-    ir::Node n;
-    n.name = op + std::to_string(k++);
-    n.op_type = op;
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
-    m.graph.nodes.push_back(n);
-    return m.graph.nodes.back();
-  }
-};
+using Builder = test::ModelBuilder;
 
 Tensor run_model(ir::Model m, const Tensor& x, bool optimize) {
   SessionOptions o;

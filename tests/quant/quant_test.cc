@@ -14,6 +14,7 @@
 #include "passes/passes.h"
 #include "quant/quant.h"
 #include "runtime/graph_executor.h"
+#include "model_builder.h"
 #include "test_util.h"
 
 namespace kaiwu {
@@ -22,37 +23,7 @@ namespace {
 using quant::Precision;
 using quant::TensorRange;
 
-struct Builder {
-  ir::Model m;
-  Builder() { m.opsets[""] = 13; }
-  void input(const std::string& name, Shape s) {
-    ir::ValueInfo v;
-    v.name = name;
-    v.dtype = DType::kF32;
-    v.has_shape = true;
-    for (int64_t d : s) v.dims.push_back(ir::Dim::fixed(d));
-    m.graph.inputs.push_back(v);
-  }
-  void output(const std::string& name, Shape s = {}) {
-    ir::ValueInfo v;
-    v.name = name;
-    v.dtype = DType::kF32;
-    v.has_shape = !s.empty();
-    for (int64_t d : s) v.dims.push_back(ir::Dim::fixed(d));
-    m.graph.outputs.push_back(v);
-  }
-  void constant(const std::string& name, Tensor t) { m.graph.initializers[name] = std::move(t); }
-  ir::Node& node(const std::string& name, const std::string& op, std::vector<std::string> in,
-                 std::vector<std::string> out) {
-    ir::Node n;
-    n.name = name;
-    n.op_type = op;
-    n.inputs = std::move(in);
-    n.outputs = std::move(out);
-    m.graph.nodes.push_back(n);
-    return m.graph.nodes.back();
-  }
-};
+using Builder = test::ModelBuilder;
 
 // x[2,3,8,8] -> conv1 -> relu1 -> conv2 -> add(relu1, conv2) -> gap -> flatten -> gemm -> y[2,10]
 Builder conv_net() {
