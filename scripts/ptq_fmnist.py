@@ -3,11 +3,13 @@
 
   prepare OUT_DIR [--count 100] [--model PATH]
       OUT_DIR/calib/input/NNNN.npy: the first `count` TRAIN images, (pixel/255 - 0.2860)/0.3530, float32 1x1x28x28;
-      OUT_DIR/config.yaml: the Horizon-style compile config (featuremap input, calibration_type max).
+      OUT_DIR/config.yaml: the Horizon-style compile config (featuremap input, calibration_type default unless
+      --calibration-type is given).
   eval MODEL.onnx [--count 10000]
       top-1 on the TEST set through onnxruntime: "accuracy <pct> correct <n> of <N>".
   eval --compare A.onnx B.onnx [--count 10000]
-      "agreement <pct> same <n> of <N> cosine <mean output cosine>" (A is the reference).
+      "A accuracy ...", "B accuracy ..." (as above), then
+      "agreement <pct> same <n> of <N> cosine <mean output cosine>" (top-1 agreement of B with A).
   eval --check MODEL.onnx ...  also runs onnx.checker (full check) first.
 
 Needs numpy, onnx, onnxruntime (the repo venv: /work/main/.venv/bin/python).
@@ -63,6 +65,7 @@ def yaml_str(s):
 
 
 def cmd_prepare(args):
+  calibration_type = args.calibration_type
   out = os.path.abspath(args.out_dir)
   model = os.path.abspath(args.model)
   if not os.path.isfile(model):
@@ -87,7 +90,7 @@ def cmd_prepare(args):
       "  input_shape: 1x1x28x28\n"
       "calibration_parameters:\n"
       f"  cal_data_dir: {yaml_str(cal_dir)}\n"
-      "  calibration_type: max\n"
+      f"  calibration_type: {calibration_type}\n"
       "compiler_parameters:\n"
       "  optimize_level: O2\n")
   with open(os.path.join(out, "config.yaml"), "w") as f:
@@ -166,8 +169,10 @@ def cmd_eval(args):
         sys.exit(f"onnx.checker failed on {p}: {e}")
       print(f"checker ok {p}")
   if args.compare:
-    _, a_out = accuracy(paths[0], x, labels)
-    _, b_out = accuracy(paths[1], x, labels)
+    a_correct, a_out = accuracy(paths[0], x, labels)
+    b_correct, b_out = accuracy(paths[1], x, labels)
+    print(f"A accuracy {100.0 * a_correct / n:.2f} correct {a_correct} of {n}")
+    print(f"B accuracy {100.0 * b_correct / n:.2f} correct {b_correct} of {n}")
     same, cos = compare(a_out, b_out)
     print(f"agreement {100.0 * same / n:.2f} same {same} of {n} cosine {cos:.6f}")
   else:
@@ -182,6 +187,7 @@ def main():
   p.add_argument("out_dir")
   p.add_argument("--count", type=int, default=100)
   p.add_argument("--model", default=DEFAULT_MODEL)
+  p.add_argument("--calibration-type", default="default", help="calibration_type in the yaml (default: default)")
   p.set_defaults(func=cmd_prepare)
   e = sub.add_parser("eval", help="top-1 accuracy on the test set, or --compare two models")
   e.add_argument("models", nargs="+")
