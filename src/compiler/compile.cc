@@ -111,6 +111,21 @@ struct Candidate {
 
 class Compiler {
  public:
+  // Model inputs keep their exact min/max whatever the method: input data (images with a uniform background, a
+  // spike at one value) is where histogram methods such as KL clip real content away, and the input's range is
+  // known exactly from the data anyway.
+  void use_exact_input_ranges(const calib::Statistics& stats, calib::CalibrationTable* table) const {
+    for (const auto& in : optimized_.graph.inputs) {
+      const calib::TensorStats* ts = stats.find(in.name);
+      auto it = table->tensors.find(in.name);
+      if (!ts || it == table->tensors.end()) continue;
+      calib::TensorRange r = calib::select_max(ts->minmax);
+      it->second.min = r.min;
+      it->second.max = r.max;
+      it->second.threshold = r.threshold;
+      it->second.method = "max (model input)";
+    }
+  }
   explicit Compiler(const CompileOptions& opt) : opt_(opt), log_(opt.echo) {}
   // A failed run leaves nothing behind: the staging folder goes, working_dir keeps what it had.
   ~Compiler() {
@@ -151,6 +166,7 @@ Status Compiler::quantize(const calib::Statistics& stats, const calib::SelectOpt
                           quant::QuantReport* report, std::map<std::string, calib::TensorRange>* ranges) {
   calib::CalibrationTable table;
   KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, sel, &table));
+  use_exact_input_ranges(stats, &table);
   std::map<std::string, quant::TensorRange> qranges;
   ranges->clear();
   for (const auto& [name, e] : table.tensors) {
@@ -328,6 +344,7 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   for (const auto& c : cands)
     if (c.label == best_label) chosen = c.select;
   KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, chosen, &table));
+  use_exact_input_ranges(stats, &table);
   table.fingerprint = calib::graph_fingerprint(optimized_.graph);
   table.calibration_type = best_label;
   KW_RETURN_IF_ERROR(calib::save_calibration(staging_ + "/" + prefix_ + "_calibration.json", table));
