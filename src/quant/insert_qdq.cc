@@ -303,7 +303,13 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
     auto it = ranges.find(t.name);
     if (it == ranges.end())
       return not_found("no activation range for tensor '" + t.name + "' (needed by " + t.needed_by + ")");
-    Status st = qmath::choose_qparams(it->second.min, it->second.max, qtype_of(t.precision), scheme, &t.qp);
+    // A tensor that is never negative (Relu/Clip(0, x)/Sigmoid outputs) uses the whole int8 grid on [0, max]
+    // (zero point -128) instead of wasting half of a symmetric one. It also keeps Clip(0, x) -> QuantizeLinear
+    // exact under onnxruntime's ClipQuantRewrite, which drops the Clip when the quantized range lies inside it.
+    qmath::QScheme s = scheme;
+    if (it->second.min >= 0.f && t.precision == Precision::kInt8) s = qmath::QScheme::kAsymmetric;
+    Status st = qmath::choose_qparams(std::max(0.f, it->second.min) == 0.f && s != scheme ? 0.f : it->second.min,
+                                      it->second.max, qtype_of(t.precision), s, &t.qp);
     if (!st.ok()) return st.with_context("tensor '" + t.name + "' (needed by " + t.needed_by + ")");
   }
 

@@ -208,8 +208,10 @@ TEST(Quant, QdqStructure) {
   ASSERT_NE(relu, nullptr);
   EXPECT_NE(relu->why.find("fused"), std::string::npos) << relu->why;
   EXPECT_TRUE(relu->output_quantized);
-  EXPECT_FLOAT_EQ(relu->output_scale, q.ranges.at("r1").max / 127.f);
-  EXPECT_FLOAT_EQ(relu->output_threshold, q.ranges.at("r1").max);
+  // A non-negative tensor uses the whole int8 grid on [0, max]: zero point -128.
+  EXPECT_FLOAT_EQ(relu->output_scale, q.ranges.at("r1").max / 255.f);
+  EXPECT_EQ(relu->output_zero_point, -128);
+  EXPECT_NEAR(relu->output_threshold, q.ranges.at("r1").max, 1e-5f * q.ranges.at("r1").max);
   EXPECT_FALSE(q.report.find("conv1")->output_quantized);  // its own output is not quantized...
   EXPECT_EQ(q.report.find("conv1")->fused_with, "relu1");    // ...the Relu's range is used (log row conv1+relu1)
   EXPECT_EQ(relu->fused_with, "conv1");
