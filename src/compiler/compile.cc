@@ -326,14 +326,16 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
       best_report = std::move(rep);
       best_ranges = std::move(ranges);
       best_label = c.label;
+      best_eval = std::move(ev);  // per-node cosines already, when there is a single candidate
     }
   }
   if (cands.size() > 1) log_.info("Select " + best_label + " method (best output cosine of " +
                                   std::to_string(cands.size()) + " candidates).");
   else log_.info("Select " + best_label + " method.");
-  {  // Per-node cosines of the chosen model.
+  if (cands.size() > 1) {  // the search compared outputs only: per-node cosines of the chosen model
     std::unique_ptr<runtime::GraphExecutor> qexec;
     KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(best_model, so, &qexec));
+    best_eval = Eval();
     KW_RETURN_IF_ERROR(compare_models(*float_exec, *qexec, data, eval_samples, compare_names, &best_eval));
   }
   log_.info("quantize: " + fmt(seconds_since(t), 2) + " s");

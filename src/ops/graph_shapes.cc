@@ -44,11 +44,7 @@ GraphShapes infer_graph_shapes(const ir::Model& model, const std::map<std::strin
     // Shape-only ops (Shape) fold as soon as their input's shape is known.
     std::vector<Tensor> stubs;
     if (def->shape_only && !all_const) {
-      stubs.reserve(in.size());
-      for (size_t i = 0; i < in.size(); ++i) {
-        stubs.push_back(Tensor::view(in[i].dtype, in[i].shape, nullptr));
-        if (!vals[i] && in[i].dtype != DType::kUndefined) vals[i] = &stubs.back();
-      }
+      stand_in_shape_values(in, &stubs, &vals);
       all_const = true;
     }
     InferContext ctx(n, model.opset(), in, vals);

@@ -93,6 +93,18 @@ struct OpDef {
   bool shape_only = false;
 };
 
+// For a shape_only op: data-less views with the inputs' dtypes and shapes stand in for the values not known yet
+// (present inputs only). `stubs` owns the views and must outlive `values`.
+inline void stand_in_shape_values(const std::vector<TensorDesc>& inputs, std::vector<Tensor>* stubs,
+                                  std::vector<const Tensor*>* values) {
+  stubs->clear();
+  stubs->reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    stubs->push_back(Tensor::view(inputs[i].dtype, inputs[i].shape, nullptr));
+    if (!(*values)[i] && inputs[i].dtype != DType::kUndefined) (*values)[i] = &stubs->back();
+  }
+}
+
 // All registered ops, in ops.def order.
 const std::vector<const OpDef*>& all_ops();
 // The op for (domain, op_type), or null. "ai.onnx" is treated as "".

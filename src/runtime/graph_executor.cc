@@ -198,11 +198,7 @@ Status GraphExecutor::build_plan(const std::vector<const Tensor*>& feeds, const 
     // Shape-only ops (Shape) fold as soon as shapes are concrete: their input's data is never read.
     std::vector<Tensor> shape_stubs;
     if (defs_[k]->shape_only && !all_const) {
-      shape_stubs.reserve(in_desc.size());
-      for (size_t i = 0; i < in_desc.size(); ++i) {
-        shape_stubs.push_back(Tensor::view(in_desc[i].dtype, in_desc[i].shape, nullptr));
-        if (!in_val[i] && in_slots[i] >= 0) in_val[i] = &shape_stubs.back();
-      }
+      ops::stand_in_shape_values(in_desc, &shape_stubs, &in_val);
       all_const = true;
     }
     ops::InferContext ctx(n, model_.opset(), in_desc, in_val);
@@ -298,13 +294,15 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
   if (names.empty())
     for (const auto& o : model_.graph.outputs) names.push_back(o.name);
   ::kaiwu::set_num_threads(num_threads_);
-  if (dynamic_) {  // plan with values: every node runs during planning
+  // Planning with values (shapes depend on input values): every node runs during planning.
+  auto run_dynamic = [&]() -> Status {
     std::unique_ptr<Plan> plan;
     KW_RETURN_IF_ERROR(build_plan(ordered, names, true, &plan));
     results->clear();
     for (int s : plan->result_slots) results->push_back(plan->slots[s].owns_memory() ? plan->slots[s] : plan->slots[s].clone());
     return Status::Ok();
-  }
+  };
+  if (dynamic_) return run_dynamic();
   std::string key = plan_key(ordered, names);
   auto it = plans_.find(key);
   if (it == plans_.end()) {
@@ -312,10 +310,7 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
     Status st = build_plan(ordered, names, false, &plan);
     if (st.code() == StatusCode::kFailedPrecondition) {  // shapes depend on input values: plan at every run
       dynamic_ = true;
-      KW_RETURN_IF_ERROR(build_plan(ordered, names, true, &plan));
-      results->clear();
-      for (int s : plan->result_slots) results->push_back(plan->slots[s].owns_memory() ? plan->slots[s] : plan->slots[s].clone());
-      return Status::Ok();
+      return run_dynamic();
     }
     KW_RETURN_IF_ERROR(st);
     if (plans_.size() > 8) {
