@@ -25,6 +25,8 @@ class Tensor {
   static Tensor empty(DType dtype, Shape shape);
   // Views external memory; the caller keeps it alive.
   static Tensor view(DType dtype, Shape shape, void* data);
+  // Views memory kept alive by `owner` (e.g. a file mapping): the tensor shares ownership of it.
+  static Tensor view_shared(DType dtype, Shape shape, void* data, std::shared_ptr<void> owner);
   // Scalar and vector helpers.
   template <typename T> static Tensor from_vector(const std::vector<T>& v, Shape shape = {});
 

@@ -1,6 +1,7 @@
 #include "ops/qconv_kernel.h"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/parallel.h"
@@ -8,6 +9,7 @@
 #include "kernels/ref/quantize.h"
 #include "kernels/x86/qconv_onednn.h"
 #include "kernels/x86/quantize.h"
+#include "ops/conv_geometry.h"
 #include "ops/quant_common.h"
 
 namespace kaiwu::ops {
@@ -25,9 +27,24 @@ std::vector<T> expand(std::vector<T> v, int64_t m) {
   return v;
 }
 
+bool is_nhwc(const ir::Node& n) { return n.domain == "kaiwu" && node_layout(n) == kernels::ActLayout::kNHWC; }
+
+// Copies a [N, C, P] tensor of `es`-byte elements to [N, P, C] (to_nhwc) or back.
+void permute_channels(const void* src, void* dst, int64_t n, int64_t c, int64_t p, size_t es, bool to_nhwc) {
+  const uint8_t* s = static_cast<const uint8_t*>(src);
+  uint8_t* d = static_cast<uint8_t*>(dst);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t i = 0; i < p; ++i) {
+        const int64_t nchw = (b * c + ci) * p + i, nhwc = (b * p + i) * c + ci;
+        std::memcpy(d + (to_nhwc ? nhwc : nchw) * es, s + (to_nhwc ? nchw : nhwc) * es, es);
+      }
+}
+
 class QConvKernel : public Kernel {
  public:
   QConvInputs ix;
+  bool nhwc = false;  // kaiwu.QLinearConv with layout NHWC: x and y channels-last
   QConvGeometry g;
   DType xt = DType::kU8, wt = DType::kU8, yt = DType::kU8;
   bool reference_only = false;
@@ -45,6 +62,12 @@ class QConvKernel : public Kernel {
     const Tensor* bt = opt_input(in, ix.bias);
     const int32_t* bias = bt ? bt->data<int32_t>() : nullptr;
     int32_t y_zp = 0;
+    if (nhwc && fast && fused) {  // the hot path: everything is baked into the oneDNN primitive
+      const Tensor* yzt = opt_input(in, ix.y_zp);
+      y_zp = yzt ? static_cast<int32_t>(yzt->get_i64(0)) : 0;
+      const void* w = w_packed ? nullptr : in[ix.w]->raw();
+      return fast->run(in[ix.x]->raw(), x_zp, w, bias, y_zp, out[0]->raw());
+    }
     std::vector<float> mult;
     if (qlinear) {
       const Tensor* yzt = opt_input(in, ix.y_zp);
@@ -57,9 +80,32 @@ class QConvKernel : public Kernel {
     }
     const void* x = in[ix.x]->raw();
     void* y = out[0]->raw();
-    const int64_t planes = g.shape.batch * m, plane = g.out_plane;
+    const int64_t plane = g.out_plane;
     const DType acc_requant_t = yt;
-    if (fast && (w_zp_known_ok || kernels::x86::QConvOnednn::weights_supported(wt, w_zp.data(), m))) {
+    std::vector<uint8_t> x_nchw, y_nchw;
+    void* y_final = y;
+    if (nhwc) {  // everything else runs on NCHW copies
+      const kernels::ref::QConvShape& s = g.shape;
+      const int64_t in_plane = s.in[0] * s.in[1] * s.in[2];
+      x_nchw.resize(in[ix.x]->nbytes());
+      permute_channels(x, x_nchw.data(), s.batch, s.in_channels, in_plane, dtype_size(xt), false);
+      x = x_nchw.data();
+      y_nchw.resize(out[0]->nbytes());
+      y = y_nchw.data();
+    }
+    Status st = run_nchw(in, x, y, x_zp, w_zp, bias, y_zp, mult, acc_requant_t);
+    if (nhwc && st.ok())
+      permute_channels(y, y_final, g.shape.batch, m, plane, dtype_size(yt), true);
+    return st;
+  }
+
+  Status run_nchw(const std::vector<const Tensor*>& in, const void* x, void* y, int32_t x_zp,
+                  const std::vector<int32_t>& w_zp, const int32_t* bias, int32_t y_zp, const std::vector<float>& mult,
+                  DType acc_requant_t) {
+    const int64_t m = g.shape.out_channels;
+    const bool qlinear = ix.qlinear();
+    const int64_t planes = g.shape.batch * m, plane = g.out_plane;
+    if (fast && !nhwc && (w_zp_known_ok || kernels::x86::QConvOnednn::weights_supported(wt, w_zp.data(), m))) {
       const void* w = w_packed ? nullptr : in[ix.w]->raw();
       if (!qlinear) return fast->run(x, x_zp, w, nullptr, 0, y);
       if (fused) return fast->run(x, x_zp, w, bias, y_zp, y);
@@ -99,8 +145,13 @@ const Tensor* value(const KernelInit& init, int i) {
 Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
   auto has = [&](int i) { return i >= 0 && ctx.has_input(i); };
   if (!has(ix.x) || !has(ix.w)) return ctx.fail("needs inputs x and w");
-  const TensorDesc& x = ctx.input(ix.x);
+  const bool nhwc = is_nhwc(ctx.node());
+  TensorDesc x = ctx.input(ix.x);
   const TensorDesc& w = ctx.input(ix.w);
+  if (nhwc) {
+    if (x.shape.size() != 4) return ctx.fail("layout NHWC needs a 4-D input");
+    x.shape = nhwc_to_nchw(x.shape);
+  }
   if (!is_q8(x.dtype) || !is_q8(w.dtype))
     return ctx.fail(std::string("x and w must be uint8 or int8, got ") + dtype_name(x.dtype) + " and " +
                     dtype_name(w.dtype));
@@ -137,14 +188,16 @@ Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
                         shape_to_string(b.shape));
     }
   }
-  ctx.outputs[0] = {yt, g.out_shape};
+  ctx.outputs[0] = {yt, nhwc ? nchw_to_nhwc(g.out_shape) : g.out_shape};
   return Status::Ok();
 }
 
 Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_ptr<Kernel>* out) {
   auto k = std::make_unique<QConvKernel>();
   k->ix = ix;
-  std::string why = qconv_geometry(init.node, init.inputs[ix.x].shape, init.inputs[ix.w].shape, &k->g);
+  k->nhwc = is_nhwc(init.node);
+  const Shape x_shape = k->nhwc ? nhwc_to_nchw(init.inputs[ix.x].shape) : init.inputs[ix.x].shape;
+  std::string why = qconv_geometry(init.node, x_shape, init.inputs[ix.w].shape, &k->g);
   if (!why.empty()) return init.fail(why);
   k->xt = init.inputs[ix.x].dtype;
   k->wt = init.inputs[ix.w].dtype;
@@ -167,6 +220,7 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
       c.xt = k->xt;
       c.wt = k->wt;
       c.yt = DType::kI32;
+      c.nhwc = k->nhwc;
       const Tensor* xzv = value(init, ix.x_zp);
       c.x_zp_is_zero = !has(init, ix.x_zp) || (xzv && xzv->get_i64(0) == 0);
       const Tensor *xs = value(init, ix.x_scale), *ws = value(init, ix.w_scale), *ys = value(init, ix.y_scale);

@@ -26,7 +26,13 @@ ir::Node transpose_node(const std::string& name, const std::string& in, const st
 bool is_nhwc_candidate(const ir::Node& n, const ops::GraphShapes& gs) {
   if (n.inputs.empty() || n.has_attr("layout") || !ops::find_op("kaiwu", n.op_type)) return false;
   auto it = gs.desc.find(n.inputs[0]);
-  if (it == gs.desc.end() || it->second.shape.size() != 4 || it->second.dtype != DType::kF32) return false;
+  if (it == gs.desc.end() || it->second.shape.size() != 4) return false;
+  const DType t = it->second.dtype;
+  const bool q8 = t == DType::kI8 || t == DType::kU8;
+  // Integer ops of the fixed-point model: int8 convolution and average pooling.
+  if (q8 && n.domain.empty() && n.op_type == "QLinearConv") return true;
+  if (q8 && n.domain == "kaiwu" && (n.op_type == "QGlobalAveragePool" || n.op_type == "QAveragePool")) return true;
+  if (t != DType::kF32) return false;
   if (n.domain == "kaiwu" && n.op_type == "Conv") return true;
   if (!n.domain.empty()) return false;
   if (n.op_type == "MaxPool") return n.outputs.size() < 2 || n.outputs[1].empty();
@@ -59,7 +65,8 @@ Status convert_to_nhwc(ir::Model& m, bool* changed) {
     *changed = true;
     // Activation inputs: X (0) and, for a conv with a fused residual, the summand (3).
     std::vector<size_t> act_inputs = {0};
-    if (n.op_type == "Conv" && n.inputs.size() > 3 && !n.inputs[3].empty()) act_inputs.push_back(3);
+    if (n.domain == "kaiwu" && n.op_type == "Conv" && n.inputs.size() > 3 && !n.inputs[3].empty())
+      act_inputs.push_back(3);
     for (size_t i : act_inputs) {
       std::string t = fresh(n.inputs[i] + "_nhwc");
       out.push_back(transpose_node(fresh(n.name + "_to_nhwc"), n.inputs[i], t, kToNhwc));

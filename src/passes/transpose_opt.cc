@@ -3,6 +3,7 @@
 // tensor operand has the full rank (constants are unsqueezed and permuted at compile time).
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "ir/graph_edit.h"
@@ -42,9 +43,23 @@ const std::set<std::string>& broadcast_ops() {
   return s;
 }
 
+// Elementwise integer ops of the fixed-point model (kaiwu domain) and their tensor operands; the other inputs are
+// scalar scales and zero points.
+const std::map<std::string, std::vector<size_t>>& kaiwu_elementwise() {
+  static const std::map<std::string, std::vector<size_t>> s = {
+      {"QAdd", {0, 3}}, {"QMul", {0, 3}}, {"QLut", {0}}, {"Requantize", {0}}};
+  return s;
+}
+
+bool is_quant_op(const ir::Node& n) {
+  return n.domain.empty() && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear");
+}
+
 // Tensor operands of `n` that follow the layout (the others are scalars such as Clip's min/max).
 std::vector<size_t> layout_operands(const ir::Node& n) {
   std::vector<size_t> v;
+  if (n.domain == "kaiwu") return kaiwu_elementwise().at(n.op_type);
+  if (is_quant_op(n)) return {0};
   if (unary_ops().count(n.op_type)) v.push_back(0);
   else
     for (size_t i = 0; i < n.inputs.size(); ++i)
@@ -53,7 +68,10 @@ std::vector<size_t> layout_operands(const ir::Node& n) {
 }
 
 bool pushable(const ir::Node& n) {
-  if (!n.domain.empty() || n.outputs.size() != 1) return false;
+  if (n.outputs.size() != 1) return false;
+  if (n.domain == "kaiwu") return kaiwu_elementwise().count(n.op_type) != 0;
+  if (!n.domain.empty()) return false;
+  if (is_quant_op(n)) return !n.has_attr("block_size");  // per-tensor checked in accepts()
   return unary_ops().count(n.op_type) || broadcast_ops().count(n.op_type) || n.op_type == "Concat" ||
          n.op_type == "Transpose";
 }
@@ -137,6 +155,13 @@ struct Rewriter {
     // Readers that can take it without new non-constant transposes; the Transpose stays for the others.
     auto accepts = [&](const ir::Node& c) {
       if (!pushable(c)) return false;
+      if (is_quant_op(c)) {  // per-tensor only: scale and zero point are scalars
+        for (size_t k = 1; k < c.inputs.size(); ++k) {
+          if (c.inputs[k].empty()) continue;
+          auto ci = gs.constants.find(c.inputs[k]);
+          if (ci == gs.constants.end() || ci->second.numel() != 1) return false;
+        }
+      }
       if (c.op_type == "Transpose") return true;
       if (c.op_type == "Concat") {
         for (const auto& in : c.inputs) {

@@ -1,6 +1,8 @@
 #include "kaiwu/session.h"
 
+#include "deploy/deployable.h"
 #include "frontend/onnx/onnx_import.h"
+#include "kernels/cpu_info.h"
 #include "runtime/graph_executor.h"
 
 namespace kaiwu {
@@ -10,9 +12,18 @@ Session::~Session() = default;
 
 Status Session::open(const std::string& path, const SessionOptions& options, std::unique_ptr<Session>* out) {
   ir::Model model;
-  KW_RETURN_IF_ERROR(frontend::load_onnx(path, &model));
+  SessionOptions opts = options;
+  if (deploy::is_deployable_file(path)) {
+    // A deployable model holds the graph already optimized for its target: run it as it is.
+    deploy::DeployInfo info;
+    KW_RETURN_IF_ERROR(deploy::read_deployable(path, &model, &info));
+    KW_RETURN_IF_ERROR(deploy::check_target(info, kernels::host_target(), path));
+    opts.optimize = false;
+  } else {
+    KW_RETURN_IF_ERROR(frontend::load_onnx(path, &model));
+  }
   std::unique_ptr<runtime::GraphExecutor> exec;
-  KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(std::move(model), options, &exec).with_context(path));
+  KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(std::move(model), opts, &exec).with_context(path));
   *out = std::make_unique<Session>(std::move(exec));
   return Status::Ok();
 }

@@ -14,7 +14,10 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-tag plain_act(int nsp) { return nsp == 1 ? tag::ncw : (nsp == 2 ? tag::nchw : tag::ncdhw); }
+tag plain_act(int nsp, bool nhwc) {
+  if (nhwc) return nsp == 1 ? tag::nwc : (nsp == 2 ? tag::nhwc : tag::ndhwc);
+  return nsp == 1 ? tag::ncw : (nsp == 2 ? tag::nchw : tag::ncdhw);
+}
 tag plain_wei(int nsp, bool grouped) {
   if (grouped) return nsp == 1 ? tag::goiw : (nsp == 2 ? tag::goihw : tag::goidhw);
   return nsp == 1 ? tag::oiw : (nsp == 2 ? tag::oihw : tag::oidhw);
@@ -90,8 +93,8 @@ Status QConvOnednn::create(const QConvOnednnConfig& c, std::unique_ptr<QConvOned
     im.impl = im.pd.impl_info_str();
     if (im.impl.rfind("ref", 0) == 0) return unsupported("oneDNN has only a reference implementation: " + im.impl);
     im.conv = dnnl::convolution_forward(im.pd);
-    im.user_src = dnnl::memory::desc(src_d, onednn_int8_dt(c.xt), plain_act(c.nsp));
-    im.user_dst = dnnl::memory::desc(dst_d, onednn_int8_dt(c.yt), plain_act(c.nsp));
+    im.user_src = dnnl::memory::desc(src_d, onednn_int8_dt(c.xt), plain_act(c.nsp, c.nhwc));
+    im.user_dst = dnnl::memory::desc(dst_d, onednn_int8_dt(c.yt), plain_act(c.nsp, c.nhwc));
     im.src_reorder = im.pd.src_desc() != im.user_src;
     im.dst_reorder = im.pd.dst_desc() != im.user_dst;
     dnnl::engine& eng = onednn_engine();

@@ -26,6 +26,7 @@ struct QConvOnednnConfig {
   std::vector<float> multipliers;       // fused mode: out_channels multipliers
   bool with_bias = false;               // fused mode: an int32 bias is passed to run()
   bool x_zp_is_zero = false;            // x's zero point is known to be 0 (no zero-point compensation needed)
+  bool nhwc = false;                    // x and y are channels-last ([N, in..., C] / [N, out..., M])
 };
 
 class QConvOnednn {
@@ -39,7 +40,7 @@ class QConvOnednn {
   static Status create(const QConvOnednnConfig& c, std::unique_ptr<QConvOnednn>* out);
   // Converts and reorders constant weights ([M, C/group, k...]) once; run() may then get w == null.
   Status pack_weights(const void* w);
-  // x: [N, C, in...] of xt; w: weights when not packed, else null; bias: M values (fused mode) or null;
+  // x: [N, C, in...] of xt (channels last when the config says nhwc); w: weights when not packed, else null; bias: M values (fused mode) or null;
   // y: [N, M, out...] of yt. Zero points are scalars.
   Status run(const void* x, int32_t x_zp, const void* w, const int32_t* bias, int32_t y_zp, void* y) const;
   // oneDNN's implementation name, e.g. "jit_int8:avx512_core_vnni".
