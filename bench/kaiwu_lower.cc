@@ -5,6 +5,9 @@
 
 #include "frontend/onnx/onnx_export.h"
 #include "frontend/onnx/onnx_import.h"
+#include "deploy/deployable.h"
+#include "kernels/cpu_info.h"
+#include "passes/passes.h"
 #include "quant/fixed_point.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +25,13 @@ int main(int argc, char** argv) {
         if (!n.integer || (argc > 3 && !std::strcmp(argv[3], "-v")))
           std::printf("%-40s %-20s %s %s\n", n.name.c_str(), n.op_type.c_str(), n.integer ? "int  " : "float", n.how.c_str());
       std::printf("integer nodes: %d, float nodes: %d\n", r.integer_count(), r.float_count());
-      st = kaiwu::frontend::save_onnx(f, argv[2]);
+      const std::string out = argv[2];
+      if (out.size() > 4 && out.substr(out.size() - 4) == ".kwm") {
+        st = kaiwu::passes::optimize_for_cpu(f);
+        if (st.ok()) st = kaiwu::deploy::write_deployable(f, {"dev", kaiwu::kernels::host_target(), "{}"}, out);
+      } else {
+        st = kaiwu::frontend::save_onnx(f, out);
+      }
     }
   }
   if (!st.ok()) {

@@ -11,7 +11,8 @@ namespace kaiwu::passes {
 
 // Constant nodes become initializers.
 Status lift_constants(ir::Model& m, bool* changed);
-// Conv followed by BatchNormalization with constant parameters becomes one Conv with rescaled weights and bias.
+// Conv (or ConvTranspose with group 1) followed by BatchNormalization with constant parameters becomes one Conv
+// (ConvTranspose) with rescaled weights and bias.
 Status fold_batchnorm_into_conv(ir::Model& m, bool* changed);
 // Removes Identity nodes and Dropout nodes whose mask is unused (inference semantics).
 Status remove_identities(ir::Model& m, bool* changed);

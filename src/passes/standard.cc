@@ -45,21 +45,29 @@ Status fold_batchnorm_into_conv(ir::Model& m, bool* changed) {
     auto pit = prod.find(bn.inputs[0]);
     if (pit == prod.end()) continue;
     ir::Node& conv = g.nodes[pit->second];
-    if (conv.op_type != "Conv" || !conv.domain.empty() || uses[conv.outputs[0]].size() != 1) continue;
+    const bool transposed = conv.op_type == "ConvTranspose";
+    if ((conv.op_type != "Conv" && !transposed) || !conv.domain.empty() || uses[conv.outputs[0]].size() != 1) continue;
+    if (transposed && conv.attr_int("group", 1) != 1) continue;
     if (ir::is_graph_output(g, conv.outputs[0])) continue;
     const Tensor* w = cst(conv.inputs.size() > 1 ? conv.inputs[1] : "");
     const Tensor* b = conv.has_input(2) ? cst(conv.inputs[2]) : nullptr;
     if (!w || (conv.has_input(2) && !b)) continue;
     const Tensor *gamma = cst(bn.inputs[1]), *beta = cst(bn.inputs[2]), *mean = cst(bn.inputs[3]), *var = cst(bn.inputs[4]);
     if (!gamma || !beta || !mean || !var) continue;
-    const int64_t k = w->dim(0);
+    // Output channels: Conv W [M, C/g, k...] axis 0; ConvTranspose W [C, M, k...] axis 1 (group 1).
+    if (w->rank() < 3) continue;
+    const int64_t k = transposed ? w->dim(1) : w->dim(0);
+    const int64_t outer = transposed ? w->dim(0) : 1;
     if (gamma->numel() != k || beta->numel() != k || mean->numel() != k || var->numel() != k) continue;
     const double eps = bn.attr_float("epsilon", 1e-5f);
     Tensor nw = w->clone(), nb = Tensor::empty(DType::kF32, {k});
-    const int64_t per = w->numel() / k;
+    const int64_t per = w->numel() / k / outer;
     for (int64_t c = 0; c < k; ++c) {
       double s = gamma->data<float>()[c] / std::sqrt(static_cast<double>(var->data<float>()[c]) + eps);
-      for (int64_t i = 0; i < per; ++i) nw.data<float>()[c * per + i] = static_cast<float>(w->data<float>()[c * per + i] * s);
+      for (int64_t o = 0; o < outer; ++o) {
+        const int64_t base = (o * k + c) * per;
+        for (int64_t i = 0; i < per; ++i) nw.data<float>()[base + i] = static_cast<float>(w->data<float>()[base + i] * s);
+      }
       double bias = b ? b->data<float>()[c] : 0.0;
       nb.data<float>()[c] = static_cast<float>((bias - mean->data<float>()[c]) * s + beta->data<float>()[c]);
     }

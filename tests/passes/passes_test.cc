@@ -61,6 +61,28 @@ TEST(Passes, FoldBatchNormKeepsTheMaths) {
   EXPECT_TRUE(test::all_close(got, ref, 1e-5, 1e-5, &why)) << why;
 }
 
+TEST(Passes, FoldBatchNormIntoConvTranspose) {
+  Builder b;
+  b.input("x", {1, 3, 5, 5});
+  b.constant("w", test::random_f32({3, 4, 2, 2}, 11));  // ConvTranspose W [C_in, C_out, kH, kW]
+  b.constant("gamma", test::random_f32({4}, 3, 0.5f, 1.5f));
+  b.constant("beta", test::random_f32({4}, 4));
+  b.constant("mean", test::random_f32({4}, 5));
+  b.constant("var", test::random_f32({4}, 6, 0.1f, 2.f));
+  b.node("ConvTranspose", {"x", "w"}, {"c"}).attrs["strides"] = ir::Attribute::make_ints({2, 2});
+  b.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"y"});
+  b.output("y");
+  Tensor x = test::random_f32({1, 3, 5, 5}, 9);
+  Tensor want = run_model(b.m, x, false);
+  ir::Model m = b.m;
+  bool changed = false;
+  ASSERT_TRUE(passes::fold_batchnorm_into_conv(m, &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_op(m.graph, "BatchNormalization"), 0);
+  std::string why;
+  EXPECT_TRUE(test::all_close(run_model(m, x, false), want, 1e-5, 1e-5, &why)) << why;
+}
+
 TEST(Passes, FullCpuPipelineKeepsTheMaths) {
   Builder b = conv_bn_relu();
   Tensor x = test::random_f32({2, 3, 9, 9}, 8);
