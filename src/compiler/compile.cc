@@ -1,28 +1,33 @@
 // The `kaiwu compile` pipeline: config -> original / optimized float stage models -> calibration -> QDQ
 // (calibrated / ptq stage models) -> reports. Every file is written into a staging folder first and moved into
 // working_dir only when all phases succeeded.
+//
+// Stage models: P_calibrated_model.onnx = the optimized float model with QuantizeLinear/DequantizeLinear on the
+// activations only (weights and biases float), P_ptq_model.onnx = the full QDQ model (int8 per-channel weights,
+// int32 biases). Report columns: "Calibrated Cosine" = float vs calibrated (activation quantization alone),
+// "Quantized Cosine" = float vs the quantized model run by Kaiwu (see quantized_column_model in Compiler::run).
+// Both are computed on the evaluation samples (up to kMaxEvalSamples calibration samples evenly spread over the
+// set) as the cosine of the concatenated values over all of them (see compiler/eval.h).
 #include "kaiwu/compile.h"
 #include "kaiwu/version.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iomanip>
 #include <set>
-#include <sstream>
 
 #include "calib/calibrate.h"
+#include "compiler/eval.h"
+#include "compiler/load_qparams.h"
+#include "compiler/pipeline.h"
+#include "compiler/progress.h"
 #include "compiler/report.h"
 #include "config/compile_config.h"
 #include "core/file_util.h"
 #include "frontend/onnx/onnx_export.h"
-#include "frontend/onnx/onnx_import.h"
 #include "kernels/cpu_info.h"
-#include "passes/passes.h"
 #include "quant/quant.h"
 #include "runtime/graph_executor.h"
 
@@ -30,48 +35,11 @@ namespace kaiwu {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using compiler::Clock;
+using compiler::fmt;
+using compiler::seconds_since;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string fmt(double v, int prec = 6) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(prec) << v;
-  return os.str();
-}
-
-// Cosine similarity accumulated over several samples (sums of products, in double).
-struct Cosine {
-  double dot = 0, na = 0, nb = 0;
-  void add(const Tensor& a, const Tensor& b) {
-    if (a.numel() != b.numel() || a.dtype() != DType::kF32 || b.dtype() != DType::kF32) return;
-    const float *x = a.data<float>(), *y = b.data<float>();
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      dot += double(x[i]) * y[i];
-      na += double(x[i]) * x[i];
-      nb += double(y[i]) * y[i];
-    }
-  }
-  double value() const {
-    if (na == 0 && nb == 0) return 1.0;
-    if (na == 0 || nb == 0) return 0.0;
-    return dot / std::sqrt(na * nb);
-  }
-};
-
-// A terminal progress line for long phases: samples done, rate, time left.
-struct Progress {
-  bool on;
-  std::string what;
-  Clock::time_point start = Clock::now();
-  void operator()(size_t done, size_t total) const {
-    if (!on) return;
-    double s = seconds_since(start), rate = s > 0 ? done / s : 0;
-    double left = rate > 0 ? (total - done) / rate : 0;
-    std::fprintf(stderr, "\r%s: %zu/%zu samples, %.1f samples/s, %.0f s left   ", what.c_str(), done, total, rate, left);
-    if (done == total) std::fprintf(stderr, "\n");
-  }
-};
+constexpr size_t kMaxEvalSamples = 20;
 
 Status make_dirs(const std::string& dir) {
   std::error_code ec;
@@ -84,48 +52,14 @@ Status make_dirs(const std::string& dir) {
   return Status::Ok();
 }
 
-struct Eval {
-  std::vector<std::string> names;          // float tensors compared
-  std::map<std::string, Cosine> cosine;    // per tensor
-};
-
-// Runs both models on `samples` of the dataset and accumulates the cosine of every tensor in `names`.
-Status compare_models(runtime::GraphExecutor& ref, runtime::GraphExecutor& test, calib::CalibrationDataset& data,
-                      const std::vector<size_t>& samples, const std::vector<std::string>& names, Eval* out) {
-  out->names = names;
-  for (size_t i : samples) {
-    NamedTensors feeds;
-    KW_RETURN_IF_ERROR(data.sample(i, &feeds));
-    std::vector<Tensor> a, b;
-    KW_RETURN_IF_ERROR(ref.run(feeds, names, &a).with_context("float model"));
-    KW_RETURN_IF_ERROR(test.run(feeds, names, &b).with_context("quantized model"));
-    for (size_t k = 0; k < names.size(); ++k) out->cosine[names[k]].add(a[k], b[k]);
-  }
-  return Status::Ok();
-}
-
 struct Candidate {
   std::string label;
   calib::SelectOptions select;
+  bool load = false;  // calibration_type load: ranges and qparams from load_model
 };
 
 class Compiler {
  public:
-  // Model inputs keep their exact min/max whatever the method: input data (images with a uniform background, a
-  // spike at one value) is where histogram methods such as KL clip real content away, and the input's range is
-  // known exactly from the data anyway.
-  void use_exact_input_ranges(const calib::Statistics& stats, calib::CalibrationTable* table) const {
-    for (const auto& in : optimized_.graph.inputs) {
-      const calib::TensorStats* ts = stats.find(in.name);
-      auto it = table->tensors.find(in.name);
-      if (!ts || it == table->tensors.end()) continue;
-      calib::TensorRange r = calib::select_max(ts->minmax);
-      it->second.min = r.min;
-      it->second.max = r.max;
-      it->second.threshold = r.threshold;
-      it->second.method = "max (model input)";
-    }
-  }
   explicit Compiler(const CompileOptions& opt) : opt_(opt), log_(opt.echo) {}
   // A failed run leaves nothing behind: the staging folder goes, working_dir keeps what it had.
   ~Compiler() {
@@ -137,8 +71,12 @@ class Compiler {
  private:
   Status write(const std::string& name, const std::string& bytes);
   Status save_model(const std::string& name, const ir::Model& m);
-  Status quantize(const calib::Statistics& stats, const calib::SelectOptions& sel, ir::Model* qdq,
-                  quant::QuantReport* report, std::map<std::string, calib::TensorRange>* ranges);
+  // The calibration table of one candidate (model inputs keep their exact range, see use_exact_input_ranges).
+  Status make_table(const calib::Statistics& stats, const Candidate& c, calib::CalibrationTable* table) const;
+  // The QDQ model of one candidate; `weights` false gives the activations-only (calibrated) model.
+  Status quantize(const calib::CalibrationTable& table, bool weights, ir::Model* qdq, quant::QuantReport* report);
+  void use_exact_input_ranges(const calib::Statistics& stats, calib::CalibrationTable* table) const;
+  bool tty_progress() const { return opt_.progress && compiler::stderr_is_tty(); }
 
   CompileOptions opt_;
   compiler::Log log_;
@@ -147,7 +85,24 @@ class Compiler {
   std::vector<std::string> written_;
   ir::Model optimized_;
   quant::QuantOptions qopt_;
+  compiler::LoadedQParams loaded_;
 };
+
+// Model inputs keep their exact min/max whatever the method: input data (images with a uniform background, a
+// spike at one value) is where histogram methods such as KL clip real content away, and the input's range is
+// known exactly from the data anyway.
+void Compiler::use_exact_input_ranges(const calib::Statistics& stats, calib::CalibrationTable* table) const {
+  for (const auto& in : optimized_.graph.inputs) {
+    const calib::TensorStats* ts = stats.find(in.name);
+    auto it = table->tensors.find(in.name);
+    if (!ts || it == table->tensors.end()) continue;
+    calib::TensorRange r = calib::select_max(ts->minmax);
+    it->second.min = r.min;
+    it->second.max = r.max;
+    it->second.threshold = r.threshold;
+    it->second.method = "max (model input)";
+  }
+}
 
 Status Compiler::write(const std::string& name, const std::string& bytes) {
   KW_RETURN_IF_ERROR(write_file_atomic(staging_ + "/" + name, bytes));
@@ -162,19 +117,55 @@ Status Compiler::save_model(const std::string& name, const ir::Model& m) {
   return Status::Ok();
 }
 
-Status Compiler::quantize(const calib::Statistics& stats, const calib::SelectOptions& sel, ir::Model* qdq,
-                          quant::QuantReport* report, std::map<std::string, calib::TensorRange>* ranges) {
-  calib::CalibrationTable table;
-  KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, sel, &table));
-  use_exact_input_ranges(stats, &table);
-  std::map<std::string, quant::TensorRange> qranges;
-  ranges->clear();
-  for (const auto& [name, e] : table.tensors) {
-    qranges[name] = {e.min, e.max};
-    (*ranges)[name] = {e.min, e.max, e.threshold, e.method};
+Status Compiler::make_table(const calib::Statistics& stats, const Candidate& c, calib::CalibrationTable* table) const {
+  *table = calib::CalibrationTable();
+  if (c.load) {
+    // Loaded ranges first; the other tensors keep their observed range so that a tensor the loaded model does
+    // not quantize is found below (quantize) and named, not silently given a range.
+    for (const auto& [name, r] : loaded_.ranges) {
+      calib::CalibrationEntry e;
+      e.min = r.min;
+      e.max = r.max;
+      e.threshold = std::max(-r.min, r.max);
+      e.method = "load";
+      table->tensors[name] = e;
+    }
+    table->num_samples = stats.num_samples;
+    return Status::Ok();
   }
+  KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, c.select, table));
+  use_exact_input_ranges(stats, table);
+  return Status::Ok();
+}
+
+Status Compiler::quantize(const calib::CalibrationTable& table, bool weights, ir::Model* qdq,
+                          quant::QuantReport* report) {
+  std::map<std::string, quant::TensorRange> qranges;
+  for (const auto& [name, e] : table.tensors) qranges[name] = {e.min, e.max};
+  quant::QuantOptions o = qopt_;
+  o.quantize_weights = weights;
   *qdq = optimized_;
-  return quant::insert_qdq(*qdq, qranges, qopt_, report);
+  Status st = quant::insert_qdq(*qdq, qranges, o, report);
+  if (!st.ok() && !loaded_.qparams.empty() && st.code() == StatusCode::kNotFound) {
+    // calibration_type load: name every tensor the loaded model does not quantize.
+    std::map<std::string, quant::TensorRange> all = qranges;
+    for (const auto& v : optimized_.graph.inputs) all.emplace(v.name, quant::TensorRange{-1.f, 1.f});
+    for (const auto& n : optimized_.graph.nodes)
+      for (const auto& v : n.outputs) all.emplace(v, quant::TensorRange{-1.f, 1.f});
+    ir::Model probe = optimized_;
+    quant::QuantReport rep;
+    if (!quant::insert_qdq(probe, all, o, &rep).ok()) return st;
+    std::vector<std::string> missing;
+    for (const auto& t : rep.tensors)
+      if (t.shared_with.empty() && !loaded_.qparams.count(t.name)) missing.push_back(t.name);
+    std::string list;
+    for (size_t i = 0; i < missing.size() && i < 20; ++i) list += (i ? ", " : "") + ("'" + missing[i] + "'");
+    if (missing.size() > 20) list += ", ... (" + std::to_string(missing.size()) + " in all)";
+    return not_found("calibration_type load: '" + cfg_.calibration.load_model + "' has no QuantizeLinear for " +
+                     std::to_string(missing.size()) + " tensor(s) to quantize: " + list +
+                     " (tensors are matched by name; keep the float model's tensor names in the QDQ model)");
+  }
+  return st;
 }
 
 Status Compiler::run(const std::string& yaml, CompileResult* result) {
@@ -194,15 +185,8 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   auto t = Clock::now();
   log_.info("Start to prepare the onnx model.");
   ir::Model original;
-  KW_RETURN_IF_ERROR(frontend::load_onnx(cfg_.model.onnx_model, &original));
-  KW_RETURN_IF_ERROR(ops::check_supported(original.graph).with_context(cfg_.model.onnx_model));
-  std::vector<config::ModelInput> model_inputs;
-  for (const auto& v : original.graph.inputs) {
-    config::ModelInput mi{v.name, {}};
-    for (const auto& d : v.dims) mi.shape.push_back(d.is_static() ? d.value : -1);
-    model_inputs.push_back(mi);
-  }
-  KW_RETURN_IF_ERROR(config::bind_model_inputs(model_inputs, &cfg_).with_context(yaml));
+  KW_RETURN_IF_ERROR(compiler::load_float_model(cfg_.model.onnx_model, &original));
+  KW_RETURN_IF_ERROR(config::bind_model_inputs(compiler::model_inputs_of(original), &cfg_).with_context(yaml));
   log_.info("model: " + cfg_.model.onnx_model + " (opset " + std::to_string(original.opset()) + ", " +
             std::to_string(original.graph.nodes.size()) + " nodes)");
   prefix_ = cfg_.model.output_model_file_prefix;
@@ -210,20 +194,16 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   staging_ = cfg_.model.working_dir + "/.kaiwu_staging_" + std::to_string(::getpid());
   KW_RETURN_IF_ERROR(make_dirs(staging_));
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_original_float_model.onnx", original));
+  log_.info("elapsed: prepare " + fmt(seconds_since(t), 2) + " s");
 
   // Phase 2: optimized float model (same maths, standard ONNX, opset >= 13 for per-channel QDQ).
+  t = Clock::now();
   log_.info("Start to optimize the onnx model.");
-  optimized_ = original;
-  KW_RETURN_IF_ERROR(passes::optimize_standard(optimized_));
   std::map<std::string, Shape> in_shapes;
   for (const auto& in : cfg_.inputs) in_shapes[in.name] = in.shape;
-  if (optimized_.opset() < 13) {
-    bool changed = false;
-    KW_RETURN_IF_ERROR(passes::upgrade_opset(optimized_, 13, &changed, in_shapes));
-    log_.info("opset upgraded from " + std::to_string(original.opset()) + " to 13 for quantization");
-  }
+  KW_RETURN_IF_ERROR(compiler::optimize_float_model(original, in_shapes, &optimized_, &log_));
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_optimized_float_model.onnx", optimized_));
-  log_.info("optimize: " + fmt(seconds_since(t), 2) + " s");
+  log_.info("elapsed: optimize " + fmt(seconds_since(t), 2) + " s");
 
   // Phase 3: calibration statistics.
   t = Clock::now();
@@ -239,9 +219,21 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   }
   calib::CalibrationDataset data;
   const std::string ctype = cfg_.calibration.calibration_type;
+  if (ctype == "load") {
+    KW_RETURN_IF_ERROR(compiler::load_qparams_from_qdq_model(cfg_.calibration.load_model, &loaded_));
+    log_.info("calibration_type load: " + std::to_string(loaded_.qparams.size()) +
+              " activation scales from " + cfg_.calibration.load_model);
+    for (const auto& f : compiler::complete_through_relu(optimized_.graph, &loaded_))
+      log_.info("  load: " + f + " (the Relu/Clip output's qparams; the loaded model quantizes only that one)");
+    qopt_.fixed_qparams = loaded_.qparams;
+  }
   if (!have_data || ctype == "skip") {
-    log_.warn("no calibration data (cal_data_dir not set or calibration_type: skip): calibrating on 20 random "
-              "samples. The quantized model's accuracy is MEANINGLESS; give real calibration data.");
+    if (ctype == "load")
+      log_.warn("no cal_data_dir: the cosines of the report are computed on 20 random samples (meaningless for "
+                "real inputs); the loaded scales are used as they are.");
+    else
+      log_.warn("no calibration data (cal_data_dir not set or calibration_type: skip): calibrating on 20 random "
+                "samples. The quantized model's accuracy is MEANINGLESS; give real calibration data.");
     data = calib::CalibrationDataset::random(specs, 20, 0);
   } else {
     std::string cal_type = cfg_.inputs.empty() ? "" : cfg_.inputs[0].cal_data_type;
@@ -253,26 +245,28 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   std::unique_ptr<runtime::GraphExecutor> float_exec;
   KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(optimized_, so, &float_exec));
   calib::Statistics stats;
-  Progress progress{opt_.progress && ::isatty(2), "calibration"};
-  KW_RETURN_IF_ERROR(calib::collect_statistics(*float_exec, data, {}, calib::ObserverKind::kHistogram, &stats,
-                                               std::ref(progress)));
-  log_.info("calibration statistics: " + fmt(seconds_since(t), 2) + " s");
+  {
+    compiler::Progress progress("calibration", opt_.progress, tty_progress());
+    // Histograms only when a method needs them (kl, mse, percentile, max with max_percentile < 1, the search).
+    const bool plain_max = (ctype == "max" || ctype == "skip") && cfg_.calibration.max_percentile.value_or(1.0) >= 1.0;
+    const auto kind = ctype == "load" || plain_max ? calib::ObserverKind::kMinMax : calib::ObserverKind::kHistogram;
+    KW_RETURN_IF_ERROR(calib::collect_statistics(*float_exec, data, {}, kind, &stats, std::ref(progress)));
+  }
+  log_.info("elapsed: calibration statistics " + fmt(seconds_since(t), 2) + " s");
 
   // Quantization options from the config.
-  for (const auto& [node, info] : cfg_.model.node_info) {
-    if (info.on == "CPU") qopt_.float_nodes.insert(node);
-    if (info.input_type == "int16" || info.output_type == "int16") qopt_.int16_nodes.insert(node);
-    for (const auto& kv : info.input_type_at)
-      if (kv.second == "int16") qopt_.int16_nodes.insert(node);
-  }
-  for (const auto& f : cfg_.calibration.optimization)
-    if (f == "set_all_nodes_int16") qopt_.all_int16 = true;
+  quant::QuantOptions from_cfg = compiler::quant_options(cfg_);
+  from_cfg.fixed_qparams = std::move(qopt_.fixed_qparams);
+  qopt_ = std::move(from_cfg);
+  if (qopt_.asymmetric_activations) log_.info("activations: asymmetric int8 (zero point != 0)");
 
-  // Phase 4: ranges and QDQ; `default` searches the candidates by output cosine.
+  // Phase 4: ranges and QDQ; `default` searches the candidates by output cosine of the QDQ model.
   t = Clock::now();
   std::vector<Candidate> cands;
   calib::SelectOptions sel;
-  if (ctype == "max" || ctype == "skip" || ctype == "load") {
+  if (ctype == "load") {
+    cands.push_back({"load", sel, true});
+  } else if (ctype == "max" || ctype == "skip") {
     sel.method = calib::RangeMethod::kMax;
     sel.max_percentile = cfg_.calibration.max_percentile.value_or(1.0);
     cands.push_back({"max" + (sel.max_percentile < 1.0 ? ":percentile=" + fmt(sel.max_percentile, 5) : ""), sel});
@@ -290,9 +284,10 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
     sel.method = calib::RangeMethod::kMse;
     cands.push_back({"mse", sel});
   }
+  // The evaluation samples: up to kMaxEvalSamples, evenly spread over the calibration set.
   std::vector<size_t> eval_samples;
-  const size_t n = data.size(), step = n > 20 ? n / 20 : 1;
-  for (size_t i = 0; i < n && eval_samples.size() < 20; i += step) eval_samples.push_back(i);
+  const size_t n = data.size(), step = n > kMaxEvalSamples ? n / kMaxEvalSamples : 1;
+  for (size_t i = 0; i < n && eval_samples.size() < kMaxEvalSamples; i += step) eval_samples.push_back(i);
   std::vector<std::string> compare_names;
   for (const auto& node : optimized_.graph.nodes)
     for (const auto& o : node.outputs)
@@ -302,86 +297,91 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
 
   ir::Model best_model;
   quant::QuantReport best_report;
-  std::map<std::string, calib::TensorRange> best_ranges;
-  Eval best_eval;
-  std::string best_label;
-  double best_cos = -2;
-  for (const auto& c : cands) {
-    ir::Model qdq;
-    quant::QuantReport rep;
-    std::map<std::string, calib::TensorRange> ranges;
-    KW_RETURN_IF_ERROR(quantize(stats, c.select, &qdq, &rep, &ranges));
-    std::unique_ptr<runtime::GraphExecutor> qexec;
-    KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(qdq, so, &qexec));
-    Eval ev;
-    KW_RETURN_IF_ERROR(compare_models(*float_exec, *qexec, data, eval_samples,
-                                      cands.size() > 1 ? output_names : compare_names, &ev));
-    double cos = 0;
-    for (const auto& o : output_names) cos += ev.cosine[o].value();
-    cos /= output_names.empty() ? 1 : output_names.size();
-    if (cands.size() > 1) log_.info("  candidate " + c.label + ": output cosine " + fmt(cos));
-    if (cos > best_cos) {
-      best_cos = cos;
-      best_model = std::move(qdq);
-      best_report = std::move(rep);
-      best_ranges = std::move(ranges);
-      best_label = c.label;
-      best_eval = std::move(ev);  // per-node cosines already, when there is a single candidate
+  calib::CalibrationTable best_table;
+  size_t best = 0;
+  if (cands.size() == 1) {
+    KW_RETURN_IF_ERROR(make_table(stats, cands[0], &best_table));
+    KW_RETURN_IF_ERROR(quantize(best_table, true, &best_model, &best_report));
+    log_.info("Select " + cands[0].label + " method.");
+  } else {
+    log_.info("calibration_type default: searching " + std::to_string(cands.size()) +
+              " candidates by the output cosine of the quantized model over " + std::to_string(eval_samples.size()) +
+              " samples");
+    double best_cos = -2;
+    compiler::Progress progress("search", opt_.progress, tty_progress());
+    for (size_t ci = 0; ci < cands.size(); ++ci) {
+      calib::CalibrationTable table;
+      ir::Model qdq;
+      quant::QuantReport rep;
+      KW_RETURN_IF_ERROR(make_table(stats, cands[ci], &table));
+      KW_RETURN_IF_ERROR(quantize(table, true, &qdq, &rep));
+      std::unique_ptr<runtime::GraphExecutor> qexec;
+      KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(qdq, so, &qexec));
+      std::vector<compiler::Cosines> cos_out;
+      const size_t base = ci * eval_samples.size(), total = cands.size() * eval_samples.size();
+      KW_RETURN_IF_ERROR(compiler::compare_models(
+          *float_exec, {{qexec.get(), output_names, "quantized model (" + cands[ci].label + ")"}}, data, eval_samples,
+          &cos_out, [&](size_t d, size_t) { progress.update(base + d, total); }));
+      double cos = 0;
+      for (const auto& o : output_names) cos += cos_out[0][o].value();
+      cos /= output_names.empty() ? 1 : output_names.size();
+      progress.clear();
+      log_.info("  candidate " + cands[ci].label + ": output cosine " + fmt(cos));
+      if (cos > best_cos) {
+        best_cos = cos;
+        best = ci;
+        best_model = std::move(qdq);
+        best_report = std::move(rep);
+        best_table = std::move(table);
+      }
     }
+    progress.finish();
+    log_.info("Select " + cands[best].label + " method (best output cosine of " + std::to_string(cands.size()) +
+              " candidates).");
   }
-  if (cands.size() > 1) log_.info("Select " + best_label + " method (best output cosine of " +
-                                  std::to_string(cands.size()) + " candidates).");
-  else log_.info("Select " + best_label + " method.");
-  if (cands.size() > 1) {  // the search compared outputs only: per-node cosines of the chosen model
-    std::unique_ptr<runtime::GraphExecutor> qexec;
-    KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(best_model, so, &qexec));
-    best_eval = Eval();
-    KW_RETURN_IF_ERROR(compare_models(*float_exec, *qexec, data, eval_samples, compare_names, &best_eval));
-  }
-  log_.info("quantize: " + fmt(seconds_since(t), 2) + " s");
+  const std::string best_label = cands[best].label;
+  log_.info("elapsed: " + std::string(cands.size() > 1 ? "search and quantize " : "quantize ") +
+            fmt(seconds_since(t), 2) + " s");
 
-  // Phase 5: artifacts and reports.
-  calib::CalibrationTable table;
-  calib::SelectOptions chosen;
-  for (const auto& c : cands)
-    if (c.label == best_label) chosen = c.select;
-  KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, chosen, &table));
-  use_exact_input_ranges(stats, &table);
-  table.fingerprint = calib::graph_fingerprint(optimized_.graph);
-  table.calibration_type = best_label;
-  KW_RETURN_IF_ERROR(calib::save_calibration(staging_ + "/" + prefix_ + "_calibration.json", table));
+  // Phase 5: the calibrated (activations-only) model and the cosines of both columns.
+  t = Clock::now();
+  ir::Model calibrated;
+  KW_RETURN_IF_ERROR(quantize(best_table, false, &calibrated, nullptr));
+  // The model of the "Quantized Cosine" column, run by Kaiwu's runtime, and its file name for the report.
+  const ir::Model& quantized_column_model = best_model;
+  const std::string quantized_column_file = prefix_ + "_ptq_model.onnx";
+  std::vector<compiler::Cosines> cosines;
+  {
+    std::unique_ptr<runtime::GraphExecutor> cal_exec, q_exec;
+    KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(calibrated, so, &cal_exec));
+    KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(quantized_column_model, so, &q_exec));
+    compiler::Progress progress("cosine evaluation", opt_.progress, tty_progress());
+    KW_RETURN_IF_ERROR(compiler::compare_models(
+        *float_exec,
+        {{cal_exec.get(), compiler::tensors_in(calibrated, compare_names), "calibrated model"},
+         {q_exec.get(), compiler::tensors_in(quantized_column_model, compare_names), "quantized model"}},
+        data, eval_samples, &cosines, std::ref(progress)));
+  }
+  log_.info("elapsed: cosine evaluation " + fmt(seconds_since(t), 2) + " s");
+
+  // Phase 6: artifacts and reports.
+  best_table.fingerprint = calib::graph_fingerprint(optimized_.graph);
+  best_table.calibration_type = best_label;
+  if (best_table.num_samples == 0) best_table.num_samples = stats.num_samples;
+  KW_RETURN_IF_ERROR(calib::save_calibration(staging_ + "/" + prefix_ + "_calibration.json", best_table));
   written_.push_back(prefix_ + "_calibration.json");
-  best_model.metadata["kaiwu.calibration_method"] = best_label;
-  best_model.metadata["kaiwu.target"] = target;
-  KW_RETURN_IF_ERROR(save_model(prefix_ + "_calibrated_model.onnx", best_model));
+  for (ir::Model* m : {&calibrated, &best_model}) {
+    m->metadata["kaiwu.calibration_method"] = best_label;
+    m->metadata["kaiwu.target"] = target;
+  }
+  KW_RETURN_IF_ERROR(save_model(prefix_ + "_calibrated_model.onnx", calibrated));
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_ptq_model.onnx", best_model));
 
-  std::vector<compiler::NodeRow> rows;
-  auto prod = optimized_.graph.producers();
-  std::map<std::string, std::string> output_of;  // node name -> first output
-  for (const auto& node : optimized_.graph.nodes)
-    if (!node.outputs.empty()) output_of[node.name] = node.outputs[0];
+  std::vector<compiler::NodeRow> rows = compiler::node_rows(optimized_.graph, best_report, &cosines[0], &cosines[1]);
   for (const auto& nr : best_report.nodes) {
-    // A fused Conv+Relu is one row (as hb_compile prints it), with the activation's output.
-    const bool is_conv = nr.op_type == "Conv" || nr.op_type == "Gemm" || nr.op_type == "ConvTranspose" ||
-                         nr.op_type == "MatMul";
-    if (!nr.fused_with.empty() && !is_conv) continue;
-    const quant::NodeReport* act = nr.fused_with.empty() ? nullptr : best_report.find(nr.fused_with);
-    const quant::NodeReport& shown = act ? *act : nr;
-    compiler::NodeRow r;
-    r.node = nr.name + (act ? "+" + act->name : "");
-    r.type = nr.op_type + (act ? "+" + act->op_type : "");
-    r.on = nr.where == quant::Precision::kFloat ? "CPU" : "BPU";
-    r.threshold = shown.output_quantized ? fmt(shown.output_threshold) : "--";
-    r.dtype = quant::precision_name(nr.where);
-    r.calibrated_cosine = "--";
-    auto oit = output_of.find(shown.name);
-    if (oit != output_of.end()) {
-      auto it = best_eval.cosine.find(oit->second);
-      if (it != best_eval.cosine.end()) r.calibrated_cosine = fmt(it->second.value());
-    }
-    r.quantized_cosine = "--";  // the fixed-point model does not exist yet
-    rows.push_back(r);
+    if (!nr.fused_with.empty() && nr.op_type != "Conv" && nr.op_type != "Gemm" && nr.op_type != "ConvTranspose" &&
+        nr.op_type != "MatMul")
+      continue;
     if (nr.where == quant::Precision::kInt8) ++result->nodes_int8;
     else if (nr.where == quant::Precision::kInt16) ++result->nodes_int16;
     else ++result->nodes_float;
@@ -389,20 +389,25 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   std::vector<compiler::OutputRow> outs;
   double out_cos = 0;
   for (const auto& o : output_names) {
-    double c = best_eval.cosine[o].value();
-    out_cos += c;
-    outs.push_back({o, fmt(c), "--"});
+    auto cit = cosines[0].find(o), qit = cosines[1].find(o);
+    const bool has_q = qit != cosines[1].end() && qit->second.samples > 0;
+    out_cos += has_q ? qit->second.value() : 0.0;
+    outs.push_back({o, cit != cosines[0].end() ? fmt(cit->second.value()) : "--", has_q ? fmt(qit->second.value()) : "--"});
   }
   result->output_cosine = output_names.empty() ? 0 : out_cos / output_names.size();
-  log_.info("The main quantized node information:");
+  const std::string over = "cosine of the values concatenated over " + std::to_string(eval_samples.size()) +
+                           " evaluation samples; Calibrated = activations quantized only, Quantized = " +
+                           quantized_column_file + " run by Kaiwu";
+  log_.info("The main quantized node information (" + over + "):");
   log_.info(compiler::node_table(rows));
-  log_.info("The quantized model output (cosine over " + std::to_string(eval_samples.size()) + " samples):");
+  log_.info("The quantized model output (" + over + "):");
   log_.info(compiler::output_table(outs));
   for (const auto& nr : best_report.nodes)
     if (nr.where == quant::Precision::kFloat) log_.info("float node " + nr.name + " (" + nr.op_type + "): " + nr.why);
   for (const auto& note : best_report.notes) log_.info("note: " + note);
   KW_RETURN_IF_ERROR(write(prefix_ + "_node_info.csv", compiler::node_csv(rows)));
-  KW_RETURN_IF_ERROR(write(prefix_ + "_quant_info.json", compiler::quant_info_json(rows, outs, best_label)));
+  KW_RETURN_IF_ERROR(write(prefix_ + "_quant_info.json", compiler::quant_info_json(rows, outs, best_label, eval_samples.size(),
+                                                                       quantized_column_file)));
   result->seconds = seconds_since(t_start);
   log_.info("The kaiwu compile completes running (" + fmt(result->seconds, 2) + " s).");
   KW_RETURN_IF_ERROR(write("kaiwu_compile.log", log_.text()));

@@ -56,6 +56,12 @@ std::string output_table(const std::vector<OutputRow>& rows) {
   return table({"TensorName", "Calibrated Cosine", "Quantized Cosine"}, cells);
 }
 
+std::string check_table(const std::vector<NodeRow>& rows) {
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) cells.push_back({r.node, r.type, r.on, r.dtype, r.why});
+  return table({"Node", "NodeType", "ON", "Output Data Type", "Reason"}, cells);
+}
+
 std::string node_csv(const std::vector<NodeRow>& rows) {
   auto esc = [](const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -71,11 +77,14 @@ std::string node_csv(const std::vector<NodeRow>& rows) {
 }
 
 std::string quant_info_json(const std::vector<NodeRow>& rows, const std::vector<OutputRow>& outputs,
-                            const std::string& method) {
+                            const std::string& method, size_t cosine_samples, const std::string& quantized_model) {
   nlohmann::ordered_json j;
   j["format"] = "kaiwu-quant-info";
   j["version"] = 1;
   j["calibration_method"] = method;
+  j["cosine"] = {{"samples", cosine_samples}, {"aggregation", "cosine of the values concatenated over the samples"},
+                 {"calibrated_model", "activations quantized only (weights float)"},
+                 {"quantized_model", quantized_model}};
   for (const auto& r : rows)
     j["nodes"].push_back({{"node", r.node}, {"type", r.type}, {"on", r.on}, {"threshold", r.threshold},
                           {"calibrated_cosine", r.calibrated_cosine}, {"quantized_cosine", r.quantized_cosine},

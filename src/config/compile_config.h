@@ -76,6 +76,12 @@ struct CalibrationParameters {
   std::string quant_config_path;             // absolute path when given as a JSON file, else ""
   std::string quant_config_json;             // the config as compact JSON text ("" = none)
   bool preprocess_on = false;                // deprecated
+  // calibration_type `load` (kaiwu choice, spec UNCONFIRMED): the QDQ/QAT ONNX whose QuantizeLinear scales and
+  // zero points give the activation ranges, matched by tensor name. Absolute path, "" = not set.
+  std::string load_model;
+  // Asymmetric (zero point != 0) int8 activations: `asymmetric: true` in calibration_parameters (J5 calibration
+  // echo) or quant_config {"activation": {"asymmetric": true}} (J6 HMCT form). Default symmetric.
+  bool asymmetric = false;
   std::vector<std::pair<std::string, std::string>> extra;  // unknown keys, passed through: key -> JSON value
   bool operator==(const CalibrationParameters& o) const;
 };

@@ -57,7 +57,7 @@ const std::map<std::string, std::vector<std::string>>& group_keys() {
         "scale_value", "std_value"}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "calibration_type", "max_percentile", "per_channel", "run_on_cpu",
-        "run_on_bpu", "optimization", "quant_config", "preprocess_on", "enable_int16"}},
+        "run_on_bpu", "optimization", "quant_config", "preprocess_on", "enable_int16", "load_model", "asymmetric"}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "optimize_level", "debug", "core_num", "max_time_per_fc", "jobs",
         "input_source", "advice", "ability_entry", "hbdk3_compatible_mode", "extra_params", "cache_mode", "cache_path",
@@ -436,6 +436,20 @@ Status read_calibration(const Reader& r, CalibrationParameters* cal) {
   std::vector<std::string> flags = detail::split_words(opt, ",;");
   cal->optimization.insert(cal->optimization.begin(), flags.begin(), flags.end());
   KW_RETURN_IF_ERROR(read_quant_config(r, cal));
+  std::string lm;
+  KW_RETURN_IF_ERROR(r.scalar(g + "load_model", &lm));
+  if (!lm.empty()) cal->load_model = detail::resolve_path(r.ctx.base_dir, lm);
+  KW_RETURN_IF_ERROR(r.boolean(g + "asymmetric", &cal->asymmetric));
+  if (!cal->quant_config_json.empty()) {  // the HMCT form: {"activation": {"asymmetric": true}}
+    YAML::Node qc = YAML::Load(cal->quant_config_json);
+    if (qc.IsMap() && qc["activation"] && qc["activation"].IsMap() && qc["activation"]["asymmetric"]) {
+      const YAML::Node a = qc["activation"]["asymmetric"];
+      bool v = false;
+      if (!a.IsScalar() || !YAML::convert<bool>::decode(a, v))
+        return r.ctx.fail(g + "quant_config", "activation.asymmetric must be true or false");
+      cal->asymmetric = cal->asymmetric || v;
+    }
+  }
   KW_RETURN_IF_ERROR(r.boolean(g + "preprocess_on", &cal->preprocess_on));
   if (r.ctx.has(g + "preprocess_on"))
     r.ctx.warn(g + "preprocess_on", "deprecated: prepare calibration data as .npy tensors instead (ignored)");

@@ -291,6 +291,11 @@ Status validate_config(ParseContext& ctx, CompileConfig* c) {
     if (contains(cal.run_on_bpu, n)) return ctx.fail(cg + "run_on_bpu", "node '" + n + "' is in both run_on_cpu and run_on_bpu");
   if (contains(cal.optimization, "set_model_output_int8") && contains(cal.optimization, "set_model_output_int16"))
     return ctx.fail(cg + "optimization", "set_model_output_int8 and set_model_output_int16 cannot both be set");
+  if (cal.calibration_type == "load" && cal.load_model.empty())
+    return ctx.fail(cg + "calibration_type", "calibration_type 'load' needs calibration_parameters.load_model: the "
+                                             "QDQ/QAT ONNX model whose QuantizeLinear scales give the ranges");
+  if (!cal.load_model.empty() && cal.calibration_type != "load")
+    ctx.warn(cg + "load_model", "only used by calibration_type load, not '" + cal.calibration_type + "'");
   if (cal.max_percentile && cal.calibration_type != "max" && cal.calibration_type != "percentile")
     ctx.warn(cg + "max_percentile", "only used by calibration_type max/percentile, not '" + cal.calibration_type + "'");
   auto merge_on = [&](const std::vector<std::string>& names, const std::string& on, const std::string& key) {

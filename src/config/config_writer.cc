@@ -33,9 +33,9 @@ bool BatchParameters::operator==(const BatchParameters& o) const {
 
 bool CalibrationParameters::operator==(const CalibrationParameters& o) const {
   return std::tie(calibration_type, max_percentile, per_channel, run_on_cpu, run_on_bpu, optimization, quant_config_path,
-                  quant_config_json, preprocess_on, extra) ==
+                  quant_config_json, preprocess_on, extra, load_model, asymmetric) ==
          std::tie(o.calibration_type, o.max_percentile, o.per_channel, o.run_on_cpu, o.run_on_bpu, o.optimization,
-                  o.quant_config_path, o.quant_config_json, o.preprocess_on, o.extra);
+                  o.quant_config_path, o.quant_config_json, o.preprocess_on, o.extra, o.load_model, o.asymmetric);
 }
 
 bool CompilerParameters::operator==(const CompilerParameters& o) const {
@@ -194,6 +194,10 @@ std::string config_to_yaml(const CompileConfig& c) {
   y << "  calibration_type: " << yaml_quote(cal.calibration_type) << "\n";
   y << (cal.max_percentile ? "  max_percentile: " + format_number(*cal.max_percentile) + "\n" : "  # max_percentile: 0.99999\n");
   y << "  per_channel: " << yb(cal.per_channel) << "\n";
+  y << "  # asymmetric int8 activations (zero point != 0); default symmetric\n";
+  y << "  asymmetric: " << yb(cal.asymmetric) << "\n";
+  y << "  # calibration_type load: the QDQ/QAT ONNX whose QuantizeLinear scales give the activation ranges\n";
+  y << (cal.load_model.empty() ? "  # load_model: './model_qdq.onnx'\n" : "  load_model: " + yaml_quote(cal.load_model) + "\n");
   y << (cal.run_on_cpu.empty() ? "  # run_on_cpu: ''\n" : "  run_on_cpu: " + yaml_list((cal.run_on_cpu)) + "\n");
   y << (cal.run_on_bpu.empty() ? "  # run_on_bpu: ''\n" : "  run_on_bpu: " + yaml_list((cal.run_on_bpu)) + "\n");
   y << "  # flags: set_model_output_int8 set_model_output_int16 set_all_nodes_int16 set_Softmax_input_int8 ... run_fast\n";

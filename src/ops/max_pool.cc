@@ -1,5 +1,6 @@
 // MaxPool (ONNX opsets 1..19): N-d max pooling with pads, strides, dilations, ceil_mode, auto_pad and the optional
-// Indices output (storage_order). f32 without Indices uses the optimized kernel; the rest the reference.
+// Indices output (storage_order). f32 / int8 / uint8 1-D / 2-D without Indices use the optimized kernel; the rest
+// the reference.
 #include "kernels/x86/pool.h"
 #include "ops/pool_common.h"
 
@@ -45,8 +46,30 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
       *out = ref_kernel<float>(p, col);
       return Status::Ok();
     case DType::kF64: *out = ref_kernel<double>(p, col); return Status::Ok();
-    case DType::kI8: *out = ref_kernel<int8_t>(p, col); return Status::Ok();
-    case DType::kU8: *out = ref_kernel<uint8_t>(p, col); return Status::Ok();
+    case DType::kI8:
+      if (!init.reference_only && !want_indices && p.in_dims.size() <= 2) {
+        *out = make_kernel(
+            [p](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
+              kernels::x86::max_pool_i8(p, in[0]->data<int8_t>(), o[0]->data<int8_t>());
+              return Status::Ok();
+            },
+            "x86");
+        return Status::Ok();
+      }
+      *out = ref_kernel<int8_t>(p, col);
+      return Status::Ok();
+    case DType::kU8:
+      if (!init.reference_only && !want_indices && p.in_dims.size() <= 2) {
+        *out = make_kernel(
+            [p](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
+              kernels::x86::max_pool_u8(p, in[0]->data<uint8_t>(), o[0]->data<uint8_t>());
+              return Status::Ok();
+            },
+            "x86");
+        return Status::Ok();
+      }
+      *out = ref_kernel<uint8_t>(p, col);
+      return Status::Ok();
     default:
       return unsupported(init.node.describe() + ": dtype " + dtype_name(init.inputs[0].dtype) + " is not supported");
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel.h"
 #include "kernels/x86/resize.h"
 #include "ops/shape_util.h"
 
@@ -117,6 +118,47 @@ Status resize_geometry(const ir::Node& node, const Shape& x, const Tensor* roi, 
 }
 
 namespace {
+
+// Nearest resize of the last two axes as a row gather (integer types): null unless the mode is nearest, the leading
+// axes are not resized and no sample is extrapolated. Each output row copies the previous one when both read the
+// same input row. Same values as the reference (same per-axis taps).
+template <typename T>
+std::unique_ptr<Kernel> nearest_gather_kernel(const kernels::ResizeParams& p) {
+  const int r = static_cast<int>(p.in_shape.size());
+  if (p.mode != ResizeMode::kNearest || r < 2 || shape_numel(p.out_shape) == 0) return nullptr;
+  int64_t planes = 1;
+  for (int a = 0; a < r - 2; ++a) {
+    if (!kernels::ref::resize_axis_taps(p, a).identity) return nullptr;
+    planes *= p.in_shape[a];
+  }
+  const kernels::ResizeTaps th = kernels::ref::resize_axis_taps(p, r - 2);
+  const kernels::ResizeTaps tw = kernels::ref::resize_axis_taps(p, r - 1);
+  for (const kernels::ResizeTaps* t : {&th, &tw})
+    for (uint8_t o : t->outside)
+      if (o) return nullptr;
+  const int64_t H = p.in_shape[r - 2], W = p.in_shape[r - 1], OH = p.out_shape[r - 2], OW = p.out_shape[r - 1];
+  std::vector<int64_t> ih(th.index.begin(), th.index.begin() + OH), iw(tw.index.begin(), tw.index.begin() + OW);
+  return make_kernel(
+      [=](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
+        const T* x = in[0]->data<T>();
+        T* y = o[0]->data<T>();
+        parallel_for(planes, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, OH * OW)), [&](int64_t b, int64_t e) {
+          for (int64_t pl = b; pl < e; ++pl)
+            for (int64_t oh = 0; oh < OH; ++oh) {
+              T* yr = y + (pl * OH + oh) * OW;
+              if (oh > 0 && ih[oh] == ih[oh - 1]) {
+                std::copy(yr - OW, yr, yr);
+                continue;
+              }
+              const T* xr = x + (pl * H + ih[oh]) * W;
+              for (int64_t ow = 0; ow < OW; ++ow) yr[ow] = xr[iw[ow]];
+            }
+        });
+        return Status::Ok();
+      },
+      "gather");
+}
+
 template <typename T>
 std::unique_ptr<Kernel> ref_kernel(const kernels::ResizeParams& p) {
   return make_kernel([p](const std::vector<const Tensor*>& in, const std::vector<Tensor*>& o) {
@@ -145,8 +187,14 @@ Status create_resize_kernel(const KernelInit& init, DType t, const kernels::Resi
       return Status::Ok();
     }
     case DType::kF64: *out = ref_kernel<double>(p); return Status::Ok();
-    case DType::kI8: *out = ref_kernel<int8_t>(p); return Status::Ok();
-    case DType::kU8: *out = ref_kernel<uint8_t>(p); return Status::Ok();
+    case DType::kI8:
+      if (!init.reference_only && (*out = nearest_gather_kernel<int8_t>(p))) return Status::Ok();
+      *out = ref_kernel<int8_t>(p);
+      return Status::Ok();
+    case DType::kU8:
+      if (!init.reference_only && (*out = nearest_gather_kernel<uint8_t>(p))) return Status::Ok();
+      *out = ref_kernel<uint8_t>(p);
+      return Status::Ok();
     case DType::kI32: *out = ref_kernel<int32_t>(p); return Status::Ok();
     case DType::kI64: *out = ref_kernel<int64_t>(p); return Status::Ok();
     default:

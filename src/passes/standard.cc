@@ -86,6 +86,75 @@ Status fold_batchnorm_into_conv(ir::Model& m, bool* changed) {
   return Status::Ok();
 }
 
+Status fold_affine_into_conv(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  *changed = false;
+  for (bool again = true; again;) {
+    again = false;
+    auto uses = ir::uses_of(g);
+    auto prod = g.producers();
+    for (auto& op : g.nodes) {
+      if (!op.domain.empty() || (op.op_type != "Mul" && op.op_type != "Add") || op.inputs.size() != 2) continue;
+      // One operand is the conv output, the other a float constant per output channel or scalar.
+      for (int side = 0; side < 2; ++side) {
+        auto pit = prod.find(op.inputs[side]);
+        auto cit = g.initializers.find(op.inputs[1 - side]);
+        if (pit == prod.end() || cit == g.initializers.end() || cit->second.dtype() != DType::kF32) continue;
+        ir::Node& conv = g.nodes[pit->second];
+        if (conv.op_type != "Conv" || !conv.domain.empty() || uses[conv.outputs[0]].size() != 1) continue;
+        if (ir::is_graph_output(g, conv.outputs[0])) continue;
+        auto wit = g.initializers.find(conv.inputs.size() > 1 ? conv.inputs[1] : "");
+        if (wit == g.initializers.end() || wit->second.dtype() != DType::kF32 || wit->second.rank() < 3) continue;
+        const Tensor& w = wit->second;
+        const Tensor& c = cit->second;
+        const int64_t k = w.dim(0);
+        // c must broadcast as [k, 1, ...] against [N, k, spatial...]: scalar, or k values on the channel axis.
+        bool per_channel = c.numel() == k && k > 1;
+        if (c.numel() != 1 && !per_channel) continue;
+        if (per_channel) {
+          const int64_t r = c.rank(), out_rank = w.rank();
+          if (r > out_rank || r < out_rank - 1) continue;  // must reach the channel axis
+          if (c.dim(r - (out_rank - 1)) != k) continue;
+        } else if (c.rank() > w.rank()) {
+          continue;
+        }
+        const Tensor* b = conv.has_input(2) ? &g.initializers[conv.inputs[2]] : nullptr;
+        if (conv.has_input(2) && (!g.initializers.count(conv.inputs[2]) || b->dtype() != DType::kF32)) continue;
+        Tensor nb = Tensor::empty(DType::kF32, {k});
+        Tensor nw = op.op_type == "Mul" ? w.clone() : w;
+        const int64_t per = w.numel() / k;
+        for (int64_t o = 0; o < k; ++o) {
+          const float cv = c.data<float>()[per_channel ? o : 0];
+          const float bv = b ? b->data<float>()[o] : 0.f;
+          if (op.op_type == "Mul") {
+            for (int64_t i = 0; i < per; ++i) nw.data<float>()[o * per + i] *= cv;
+            nb.data<float>()[o] = bv * cv;
+          } else {
+            nb.data<float>()[o] = bv + cv;
+          }
+        }
+        if (op.op_type == "Mul") {
+          std::string wn = ir::unique_value_name(g, conv.inputs[1] + "_scaled");
+          g.initializers[wn] = std::move(nw);
+          conv.inputs[1] = wn;
+        }
+        std::string bn = ir::unique_value_name(g, conv.name + "_bias_affine");
+        g.initializers[bn] = std::move(nb);
+        conv.inputs.resize(3);
+        conv.inputs[2] = bn;
+        conv.outputs[0] = op.outputs[0];
+        op.op_type.clear();
+        op.inputs.clear();
+        *changed = again = true;
+        break;
+      }
+      if (again) break;
+    }
+    if (again) ir::remove_dead_nodes(g);
+  }
+  return Status::Ok();
+}
+
 Status remove_identities(ir::Model& m, bool* changed) {
   ir::Graph& g = m.graph;
   *changed = false;

@@ -300,6 +300,14 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
       t.qp = tensors[tindex[t.share_from]].qp;
       continue;
     }
+    auto fx = opt.fixed_qparams.find(t.name);
+    if (fx != opt.fixed_qparams.end() && fx->second.int16 == (t.precision == Precision::kInt16)) {
+      t.qp.scale = fx->second.scale;
+      t.qp.zero_point = fx->second.zero_point;
+      Status st = qmath::validate_qparams(t.qp, qtype_of(t.precision));
+      if (!st.ok()) return st.with_context("given qparams of tensor '" + t.name + "'");
+      continue;
+    }
     auto it = ranges.find(t.name);
     if (it == ranges.end())
       return not_found("no activation range for tensor '" + t.name + "' (needed by " + t.needed_by + ")");
@@ -399,6 +407,7 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
         if (jt != shapes.constants.end()) c = &jt->second;
       }
       if (!c) continue;  // already rewritten (a quantized producer's output) or an empty slot
+      if (!opt.quantize_weights) continue;  // activations-only model: constants stay float
       // A float constant read as an activation: per-tensor symmetric at the node's precision.
       const QType qt = qtype_of(p.precision);
       float lo = 0.f, hi = 0.f;
@@ -422,7 +431,7 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
       added.push_back(w.make("DequantizeLinear", {qn, sn, zn}, dq));
       v = dq;
     }
-    if (p.weight_input < 0) continue;
+    if (p.weight_input < 0 || !opt.quantize_weights) continue;
     // Weight: per-channel int8 symmetric (per tensor before opset 13 or when asked).
     const std::string wname = n.inputs[p.weight_input];
     const Tensor* wt = g.is_initializer(wname) ? &g.initializers.at(wname) : &shapes.constants.at(wname);

@@ -25,6 +25,13 @@ struct TensorRange {
   float min = 0.f, max = 0.f;
 };
 
+// Quantization parameters given as is (calibration_type load): int8 or int16 scale and zero point.
+struct FixedQParams {
+  float scale = 1.f;
+  int32_t zero_point = 0;
+  bool int16 = false;  // the zero point's type: int16 (else int8)
+};
+
 enum class Precision { kInt8, kInt16, kFloat };
 const char* precision_name(Precision p);  // "int8", "int16", "float"
 
@@ -34,6 +41,12 @@ struct QuantOptions {
   std::set<std::string> float_nodes;    // node names kept in float (run_on_cpu / node_info ON: CPU)
   std::set<std::string> int16_nodes;    // node names with int16 activations
   bool all_int16 = false;               // every quantized node uses int16 activations (`all`)
+  // false: only activations get QuantizeLinear/DequantizeLinear; weights, biases and float constants read as
+  // activations stay float (the "calibrated" stage model, which isolates the activation quantization error).
+  bool quantize_weights = true;
+  // Activation tensors whose scale / zero point are given (by tensor name), used instead of the range when the
+  // tensor's precision matches (int8 / int16); otherwise the range still applies.
+  std::map<std::string, FixedQParams> fixed_qparams;
 };
 
 // One node of the report.

@@ -85,7 +85,8 @@ TEST(Compile, SameInputsGiveIdenticalArtifacts) {
   CompileResult r;
   ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/a", "  cal_data_dir: calib\n")), quiet(), &r).ok());
   ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/b", "  cal_data_dir: calib\n")), quiet(), &r).ok());
-  for (const char* f : {"fm_ptq_model.onnx", "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv"}) {
+  for (const char* f : {"fm_ptq_model.onnx", "fm_calibrated_model.onnx", "fm_calibration.json", "fm_quant_info.json",
+                        "fm_node_info.csv"}) {
     std::ifstream a(d.path + "/a/" + f, std::ios::binary), b(d.path + "/b/" + f, std::ios::binary);
     std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
     EXPECT_FALSE(sa.empty());

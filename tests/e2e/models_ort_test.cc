@@ -1,7 +1,7 @@
 // Real models on real images against onnxruntime (references made by scripts/make_e2e_refs.py and cached as .npy
 // under $KAIWU_BUILD/e2e/<model>/).
 //
-// Tolerance: |kaiwu - ort| <= 1e-4 * |ort| + 1e-5 * max|ort| per element. The absolute floor is relative to the
+// Tolerance: |kaiwu - ort| <= 1e-4 (PP-OCR det: 3e-4) * |ort| + 1e-5 * max|ort| per element. The absolute floor is relative to the
 // output's own scale: fp32 sums in a different order (blocked GEMM, fused BN, vectorized reductions) err in
 // proportion to the magnitude of the terms summed, not of the result, so an output near zero that is the sum of
 // terms of size ~max|ort| can legitimately differ by a few ulp of max|ort|; 1e-5 * max|ort| is ~100 ulp of the
@@ -22,7 +22,7 @@
 namespace kaiwu {
 namespace {
 
-void check_model_against_ort(const std::string& name) {
+void check_model_against_ort(const std::string& name, double rtol = 1e-4) {
   e2e::Refs refs;
   double t0 = e2e::now_ms();
   Status st = e2e::load_refs(name, &refs);
@@ -43,13 +43,13 @@ void check_model_against_ort(const std::string& name) {
     for (size_t j = 0; j < outs.size(); ++j) {
       const double atol = 1e-5 * e2e::max_abs(c.outputs[j]);
       std::string why;
-      EXPECT_TRUE(test::all_close(outs[j], c.outputs[j], 1e-4, atol, &why))
+      EXPECT_TRUE(test::all_close(outs[j], c.outputs[j], rtol, atol, &why))
           << name << " case " << k << " (" << c.source << ") output " << j << ": " << why;
       double used = 0;  // largest fraction of the tolerance used by any element
       if (outs[j].shape() == c.outputs[j].shape())
         for (int64_t i = 0; i < outs[j].numel(); ++i) {
           double y = c.outputs[j].get_f64(i);
-          used = std::max(used, std::fabs(outs[j].get_f64(i) - y) / (1e-4 * std::fabs(y) + atol));
+          used = std::max(used, std::fabs(outs[j].get_f64(i) - y) / (rtol * std::fabs(y) + atol));
         }
       std::printf("[ %s ] case %zu output %zu: %s; %.0f%% of the tolerance used\n", name.c_str(), k, j,
                   e2e::diff_summary(outs[j], c.outputs[j]).c_str(), 100 * used);
@@ -68,7 +68,9 @@ TEST(ModelsVsOrt, Resnet50) { check_model_against_ort("resnet50"); }
 TEST(ModelsVsOrt, MobilenetV2) { check_model_against_ort("mobilenet_v2"); }
 TEST(ModelsVsOrt, MobilenetV3Small) { check_model_against_ort("mobilenet_v3_small"); }
 TEST(ModelsVsOrt, EfficientnetB0) { check_model_against_ort("efficientnet_b0"); }
-TEST(ModelsVsOrt, PpocrDet) { check_model_against_ort("ppocr_det"); }
+// PP-LCNet's learnable affine Mul/Add ops are folded into the conv weights (another float rounding order): 2 of
+// 409,600 probabilities move by up to 3.6e-5 (1.4e-4 relative).
+TEST(ModelsVsOrt, PpocrDet) { check_model_against_ort("ppocr_det", 3e-4); }
 TEST(ModelsVsOrt, PpocrRec) { check_model_against_ort("ppocr_rec"); }
 TEST(ModelsVsOrt, PpocrCls) { check_model_against_ort("ppocr_cls"); }
 

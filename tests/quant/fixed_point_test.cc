@@ -141,7 +141,9 @@ TEST(FixedPoint, EveryPatternLowers) {
   EXPECT_EQ(count_op(f.graph, "", "DequantizeLinear"), 1);
   EXPECT_EQ(r.float_count(), 1) << "relu_out produces the float graph output";
   for (const auto& n : r.nodes)
-    if (!n.integer) EXPECT_EQ(n.name, "relu_out") << n.how;
+    if (!n.integer) {
+      EXPECT_EQ(n.name, "relu_out") << n.how;
+    }
   // No float weight is left in the model.
   for (const auto& [name, t] : f.graph.initializers)
     if (t.numel() > 16) EXPECT_NE(t.dtype(), DType::kF32) << name;

@@ -5,12 +5,17 @@
 
 #include "commands.h"
 
+namespace kaiwu::cli {
+void add_config_gen_command(CLI::App& app);  // cmd_config_gen.cc
+}  // namespace kaiwu::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"Kaiwu: post-training quantization and inference for ONNX vision models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", KAIWU_VERSION_STRING);
   kaiwu::cli::add_run_command(app);
   kaiwu::cli::add_compile_command(app);
+  kaiwu::cli::add_config_gen_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

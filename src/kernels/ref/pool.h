@@ -28,7 +28,8 @@ void max_pool(const PoolParams& p, const T* x, T* y, int64_t* indices, bool stor
 // Average pooling (divisor: taps inside the input, or inside the padded input with count_include_pad).
 void avg_pool_f32(const PoolParams& p, const float* x, float* y);
 
-// Global pools: y[n, c] = mean / max of x[n, c, :] over `spatial` elements, NCHW or NHWC.
+// Global pools: y[n, c] = mean / max of x[n, c, :] over `spatial` elements, NCHW or NHWC (max: T in {float, double,
+// int8_t, uint8_t}).
 void global_avg_pool_f32(int64_t batch, int64_t channels, int64_t spatial, ActLayout layout, const float* x, float* y);
 template <typename T>
 void global_max_pool(int64_t batch, int64_t channels, int64_t spatial, ActLayout layout, const T* x, T* y);

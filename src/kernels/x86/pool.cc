@@ -56,41 +56,47 @@ bool as_2d(const PoolParams& p, PoolParams* q) {
 
 enum class Kind { kMax, kAvg };
 
-template <Kind K>
-bool pool_2d(const PoolParams& p0, const float* x, float* y) {
+// T: float (max or average) or int8_t / uint8_t (max only).
+template <Kind K, typename T>
+bool pool_2d(const PoolParams& p0, const T* x, T* y) {
   PoolParams p;
   if (!as_2d(p0, &p)) return false;
   const int64_t H = p.in_dims[0], W = p.in_dims[1], OH = p.out_dims[0], OW = p.out_dims[1], C = p.channels;
   const Axis ah = make_axis(H, OH, p.kernel[0], p.strides[0], p.dilations[0], p.pads_begin[0], p.pads_end[0]);
   const Axis aw = make_axis(W, OW, p.kernel[1], p.strides[1], p.dilations[1], p.pads_begin[1], p.pads_end[1]);
   const int64_t dh = p.dilations[0], dw = p.dilations[1];
-  constexpr float init = K == Kind::kMax ? -std::numeric_limits<float>::infinity() : 0.f;
+  constexpr T init = K == Kind::kAvg ? T(0)
+                     : std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                            : std::numeric_limits<T>::lowest();
   auto divisor = [&](int64_t oh, int64_t ow) -> float {
     int64_t n = p.count_include_pad ? ah.padded_cnt[oh] * aw.padded_cnt[ow] : ah.cnt[oh] * aw.cnt[ow];
     return n ? 1.f / static_cast<float>(n) : 0.f;
   };
-  auto combine = [](float a, float b) { return K == Kind::kMax ? (b > a ? b : a) : a + b; };
+  auto combine = [](T a, T b) -> T {
+    if constexpr (K == Kind::kMax) return b > a ? b : a;
+    else return a + b;
+  };
 
   if (p.layout == ActLayout::kNCHW) {
     // Per output row: reduce the valid input rows into tmp (contiguous, vectorizes), then along the row.
     parallel_for(p.batch * C, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, H * W)), [&](int64_t b, int64_t e) {
-      std::vector<float> tmp(W);
+      std::vector<T> tmp(W);
       for (int64_t plane = b; plane < e; ++plane) {
-        const float* xp = x + plane * H * W;
-        float* yp = y + plane * OH * OW;
+        const T* xp = x + plane * H * W;
+        T* yp = y + plane * OH * OW;
         for (int64_t oh = 0; oh < OH; ++oh) {
-          float* t = tmp.data();
+          T* t = tmp.data();
           std::fill(t, t + W, init);
           for (int64_t kh = ah.k0[oh]; kh < ah.k1[oh]; ++kh) {
-            const float* row = xp + (ah.start[oh] + kh * dh) * W;
+            const T* row = xp + (ah.start[oh] + kh * dh) * W;
             for (int64_t w = 0; w < W; ++w) t[w] = combine(t[w], row[w]);
           }
           for (int64_t ow = 0; ow < OW; ++ow) {
-            float acc = init;
-            const float* tw = t + aw.start[ow];
+            T acc = init;
+            const T* tw = t + aw.start[ow];
             for (int64_t kw = aw.k0[ow]; kw < aw.k1[ow]; ++kw) acc = combine(acc, tw[kw * dw]);
-            if (K == Kind::kAvg) acc *= divisor(oh, ow);
-            else if (aw.k1[ow] == aw.k0[ow] || ah.k1[oh] == ah.k0[oh]) acc = 0.f;
+            if constexpr (K == Kind::kAvg) acc *= divisor(oh, ow);
+            else if (aw.k1[ow] == aw.k0[ow] || ah.k1[oh] == ah.k0[oh]) acc = T(0);
             yp[oh * OW + ow] = acc;
           }
         }
@@ -103,20 +109,20 @@ bool pool_2d(const PoolParams& p0, const float* x, float* y) {
     for (int64_t row = b; row < e; ++row) {
       const int64_t n = row / OH, oh = row % OH;
       for (int64_t ow = 0; ow < OW; ++ow) {
-        float* yo = y + ((n * OH + oh) * OW + ow) * C;
+        T* yo = y + ((n * OH + oh) * OW + ow) * C;
         std::fill(yo, yo + C, init);
         for (int64_t kh = ah.k0[oh]; kh < ah.k1[oh]; ++kh) {
           const int64_t ih = ah.start[oh] + kh * dh;
           for (int64_t kw = aw.k0[ow]; kw < aw.k1[ow]; ++kw) {
-            const float* xi = x + ((n * H + ih) * W + aw.start[ow] + kw * dw) * C;
+            const T* xi = x + ((n * H + ih) * W + aw.start[ow] + kw * dw) * C;
             for (int64_t c = 0; c < C; ++c) yo[c] = combine(yo[c], xi[c]);
           }
         }
-        if (K == Kind::kAvg) {
+        if constexpr (K == Kind::kAvg) {
           const float s = divisor(oh, ow);
           for (int64_t c = 0; c < C; ++c) yo[c] *= s;
         } else if (aw.k1[ow] == aw.k0[ow] || ah.k1[oh] == ah.k0[oh]) {
-          std::fill(yo, yo + C, 0.f);
+          std::fill(yo, yo + C, T(0));
         }
       }
     }
@@ -126,8 +132,10 @@ bool pool_2d(const PoolParams& p0, const float* x, float* y) {
 
 }  // namespace
 
-bool max_pool_f32(const PoolParams& p, const float* x, float* y) { return pool_2d<Kind::kMax>(p, x, y); }
-bool avg_pool_f32(const PoolParams& p, const float* x, float* y) { return pool_2d<Kind::kAvg>(p, x, y); }
+bool max_pool_f32(const PoolParams& p, const float* x, float* y) { return pool_2d<Kind::kMax, float>(p, x, y); }
+bool max_pool_i8(const PoolParams& p, const int8_t* x, int8_t* y) { return pool_2d<Kind::kMax, int8_t>(p, x, y); }
+bool max_pool_u8(const PoolParams& p, const uint8_t* x, uint8_t* y) { return pool_2d<Kind::kMax, uint8_t>(p, x, y); }
+bool avg_pool_f32(const PoolParams& p, const float* x, float* y) { return pool_2d<Kind::kAvg, float>(p, x, y); }
 
 void global_avg_pool_f32(int64_t batch, int64_t channels, int64_t spatial, ActLayout layout, const float* x, float* y) {
   const float inv = spatial ? 1.f / static_cast<float>(spatial) : 0.f;

@@ -1,0 +1,39 @@
+// Pieces shared by `kaiwu compile -c` (compile.cc) and the check mode `kaiwu compile -m` (check.cc): loading and
+// optimizing the float model, quantization options from the config, and the node rows of the report.
+#pragma once
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/eval.h"
+#include "compiler/report.h"
+#include "config/compile_config.h"
+#include "ir/graph.h"
+#include "kaiwu/status.h"
+#include "quant/quant.h"
+
+namespace kaiwu::compiler {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t);
+std::string fmt(double v, int prec = 6);
+
+// Loads the ONNX model at `path` and checks that Kaiwu supports every op (one message listing the others).
+Status load_float_model(const std::string& path, ir::Model* out);
+// The model's inputs as the config binding sees them (dynamic dims as -1).
+std::vector<config::ModelInput> model_inputs_of(const ir::Model& m);
+// The optimized float stage model: standard (pure ONNX) passes, opset raised to 13 for per-channel QDQ.
+// `input_shapes` fix symbolic dims for the opset upgrade. Logs what it did when `log` is not null.
+Status optimize_float_model(const ir::Model& original, const std::map<std::string, Shape>& input_shapes,
+                            ir::Model* optimized, Log* log);
+// QuantOptions from the config: node_info (ON: CPU, int16 types), set_all_nodes_int16, asymmetric activations.
+quant::QuantOptions quant_options(const config::CompileConfig& cfg);
+
+// The node table rows: one per node of `report`, a Conv/Gemm/MatMul fused with its activation shown as one row
+// "conv+relu" (as hb_compile prints it) with the activation's output threshold. `calibrated` / `quantized` give
+// the cosine per tensor name (null or a missing name: "--"); `why` gets the quantizer's reason.
+std::vector<NodeRow> node_rows(const ir::Graph& optimized, const quant::QuantReport& report, const Cosines* calibrated,
+                               const Cosines* quantized);
+
+}  // namespace kaiwu::compiler
