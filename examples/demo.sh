@@ -58,6 +58,7 @@ echo "== 3. Top-1 accuracy on the 10,000 test images, run by Kaiwu"
 MODELS=(
   "float   (original model)|$MODEL"
   "int8    (QDQ, ${PREFIX}_ptq_model.onnx)|$OUT/${PREFIX}_ptq_model.onnx"
+  "int8    (deployable, ${PREFIX}.kwm)|$OUT/${PREFIX}.kwm"
 )
 declare -a ACC
 for entry in "${MODELS[@]}"; do
@@ -77,7 +78,7 @@ for entry in "${MODELS[@]}"; do
 done
 
 echo
-echo "Artifacts: $OUT (stage models, ${PREFIX}_node_info.csv, ${PREFIX}_quant_info.json, kaiwu_compile.log)"
+echo "Artifacts: $OUT (stage models, fixed-point ${PREFIX}_quantized_model.onnx, deployable ${PREFIX}.kwm, ${PREFIX}_node_info.csv, ${PREFIX}_quant_info.json, kaiwu_compile.log)"
 echo "Try: $KAIWU compile -m ${MODEL#"$ROOT"/}        (check mode: what runs in int8 and why)"
 # The int8 model must stay within 1 point of the float model.
 awk -v f="${ACC[0]}" -v q="${ACC[1]}" 'BEGIN { exit !(q >= f - 1.0) }' || {

@@ -9,7 +9,8 @@
       top-1 on the TEST set through onnxruntime: "accuracy <pct> correct <n> of <N>".
   eval --compare A.onnx B.onnx [--count 10000]
       "A accuracy ...", "B accuracy ..." (as above), then
-      "agreement <pct> same <n> of <N> cosine <mean output cosine>" (top-1 agreement of B with A).
+      "agreement <pct> same <n> of <N> cosine <mean output cosine>" (top-1 agreement of B with A);
+      --save-b OUT.npy saves B's outputs.
   eval --check MODEL.onnx ...  also runs onnx.checker (full check) first.
 
 Needs numpy, onnx, onnxruntime (the repo venv: /work/main/.venv/bin/python).
@@ -175,6 +176,8 @@ def cmd_eval(args):
     print(f"B accuracy {100.0 * b_correct / n:.2f} correct {b_correct} of {n}")
     same, cos = compare(a_out, b_out)
     print(f"agreement {100.0 * same / n:.2f} same {same} of {n} cosine {cos:.6f}")
+    if args.save_b:
+      np.save(args.save_b, b_out.astype(np.float32))
   else:
     correct, _ = accuracy(paths[0], x, labels)
     print(f"accuracy {100.0 * correct / n:.2f} correct {correct} of {n}")
@@ -194,6 +197,7 @@ def main():
   e.add_argument("--count", type=int, default=10000)
   e.add_argument("--compare", action="store_true")
   e.add_argument("--check", action="store_true", help="run onnx.checker (full_check) first")
+  e.add_argument("--save-b", help="with --compare: save model B's outputs [N, classes] as this .npy")
   e.set_defaults(func=cmd_eval)
   args = ap.parse_args()
   try:

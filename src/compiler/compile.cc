@@ -28,6 +28,9 @@
 #include "core/file_util.h"
 #include "frontend/onnx/onnx_export.h"
 #include "kernels/cpu_info.h"
+#include "deploy/deployable.h"
+#include "passes/passes.h"
+#include "quant/fixed_point.h"
 #include "quant/quant.h"
 #include "runtime/graph_executor.h"
 
@@ -50,6 +53,29 @@ Status make_dirs(const std::string& dir) {
   if (!st.ok()) return io_error("working_dir '" + dir + "' is not writable: " + st.message());
   ::unlink(probe.c_str());
   return Status::Ok();
+}
+
+std::string json_string(const std::string& v) {
+  std::string o = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') o += '\\', o += c;
+    else if (c == '\n') o += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else o += c;
+  }
+  return o + "\"";
+}
+
+// The compile description stored in the deployable model (shown by `kaiwu info`): tool, march, target, method,
+// source model and the normalized yaml.
+std::string describe_compile(const config::CompileConfig& cfg, const std::string& target, const std::string& method) {
+  return std::string("{\"tool\": \"kaiwu compile\", \"version\": ") + json_string(KAIWU_VERSION_STRING) +
+         ", \"march\": " + json_string(cfg.model.march) + ", \"target\": " + json_string(target) +
+         ", \"calibration_method\": " + json_string(method) + ", \"onnx_model\": " +
+         json_string(cfg.model.onnx_model) + ", \"yaml\": " + json_string(config::config_to_yaml(cfg)) + "}";
 }
 
 struct Candidate {
@@ -347,9 +373,22 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   t = Clock::now();
   ir::Model calibrated;
   KW_RETURN_IF_ERROR(quantize(best_table, false, &calibrated, nullptr));
-  // The model of the "Quantized Cosine" column, run by Kaiwu's runtime, and its file name for the report.
-  const ir::Model& quantized_column_model = best_model;
-  const std::string quantized_column_file = prefix_ + "_ptq_model.onnx";
+  // The fixed-point model (integer ops, explicit requantization) lowered from the QDQ model, and the deployable
+  // model: the fixed-point graph optimized for the target (NHWC int8 convolutions, fused ops), weights aligned.
+  ir::Model fixed;
+  quant::LowerReport lower_report;
+  KW_RETURN_IF_ERROR(quant::lower_to_fixed_point(best_model, &fixed, &lower_report));
+  log_.info("fixed-point model: " + std::to_string(lower_report.integer_count()) + " integer ops, " +
+            std::to_string(lower_report.float_count()) + " float nodes");
+  for (const auto& ln : lower_report.nodes)
+    if (!ln.integer) log_.info("  float in the fixed-point model: " + ln.name + " (" + ln.op_type + "): " + ln.how);
+  ir::Model deployable = fixed;
+  KW_RETURN_IF_ERROR(passes::optimize_for_cpu(deployable).with_context("optimizing the deployable model"));
+  // The model of the "Quantized Cosine" column, run by Kaiwu's runtime, and its file name for the report: the
+  // fixed-point model, with its integer tensors dequantized under their float names for the comparison.
+  ir::Model quantized_column_model = fixed;
+  KW_RETURN_IF_ERROR(quant::expose_dequantized(best_model, compare_names, &quantized_column_model));
+  const std::string quantized_column_file = prefix_ + "_quantized_model.onnx";
   std::vector<compiler::Cosines> cosines;
   {
     std::unique_ptr<runtime::GraphExecutor> cal_exec, q_exec;
@@ -376,6 +415,11 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   }
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_calibrated_model.onnx", calibrated));
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_ptq_model.onnx", best_model));
+  fixed.metadata = best_model.metadata;
+  KW_RETURN_IF_ERROR(save_model(prefix_ + "_quantized_model.onnx", fixed));
+  deploy::DeployInfo dinfo{KAIWU_VERSION_STRING, target, describe_compile(cfg_, target, best_label)};
+  KW_RETURN_IF_ERROR(deploy::write_deployable(deployable, dinfo, staging_ + "/" + prefix_ + ".kwm"));
+  written_.push_back(prefix_ + ".kwm");
 
   std::vector<compiler::NodeRow> rows = compiler::node_rows(optimized_.graph, best_report, &cosines[0], &cosines[1]);
   for (const auto& nr : best_report.nodes) {

@@ -36,4 +36,9 @@ struct LowerReport {
 // Builds the fixed-point model from the QDQ model `qdq` (left unchanged). `report` may be null.
 Status lower_to_fixed_point(const ir::Model& qdq, ir::Model* out, LowerReport* report);
 
+// For evaluation: adds to the fixed-point model `fixed` a DequantizeLinear per float tensor of `names` that the
+// lowering turned into an integer tensor (QuantizeLinear(name) of `qdq`), so that `name` is computed again as
+// float values, for comparison with the float model. Names already in `fixed` or never quantized are skipped.
+Status expose_dequantized(const ir::Model& qdq, const std::vector<std::string>& names, ir::Model* fixed);
+
 }  // namespace kaiwu::quant

@@ -494,4 +494,35 @@ Status lower_to_fixed_point(const ir::Model& qdq, ir::Model* out, LowerReport* r
   return l.run(out, report);
 }
 
+Status expose_dequantized(const ir::Model& qdq, const std::vector<std::string>& names, ir::Model* fixed) {
+  ir::Graph& g = fixed->graph;
+  std::set<std::string> have;
+  for (const auto& n : g.nodes)
+    for (const auto& o : n.outputs) have.insert(o);
+  for (const auto& v : g.inputs) have.insert(v.name);
+  std::map<std::string, const ir::Node*> quantizer;  // float tensor -> its QuantizeLinear in the QDQ model
+  for (const auto& n : qdq.graph.nodes)
+    if (n.domain.empty() && n.op_type == "QuantizeLinear" && !n.inputs.empty() && !quantizer.count(n.inputs[0]))
+      quantizer[n.inputs[0]] = &n;
+  for (const auto& name : names) {
+    auto it = quantizer.find(name);
+    if (have.count(name) || it == quantizer.end() || !have.count(it->second->outputs[0])) continue;
+    ir::Node dq;
+    dq.name = ir::unique_value_name(g, name + "_dequantize_for_eval");
+    dq.op_type = "DequantizeLinear";
+    dq.inputs = {it->second->outputs[0]};
+    for (size_t i = 1; i < it->second->inputs.size(); ++i) {
+      const std::string& p = it->second->inputs[i];
+      dq.inputs.push_back(p);
+      if (!p.empty() && !g.initializers.count(p) && qdq.graph.initializers.count(p))
+        g.initializers[p] = qdq.graph.initializers.at(p);
+    }
+    if (it->second->has_attr("axis")) dq.attrs["axis"] = *it->second->attr("axis");
+    dq.outputs = {name};
+    g.nodes.push_back(dq);
+    have.insert(name);
+  }
+  return g.topo_sort();
+}
+
 }  // namespace kaiwu::quant

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/npy.h"
 #include "kaiwu/compile.h"
+#include "kaiwu/session.h"
 #include "test_util.h"
 
 namespace kaiwu {
@@ -63,10 +65,10 @@ TEST(Compile, WritesEveryStageArtifact) {
   Status st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n")), quiet(), &r);
   ASSERT_TRUE(st.ok()) << st.to_string();
   for (const char* f : {"fm_original_float_model.onnx", "fm_optimized_float_model.onnx", "fm_calibrated_model.onnx",
-                        "fm_ptq_model.onnx", "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv",
-                        "kaiwu_compile.log"})
+                        "fm_ptq_model.onnx", "fm_quantized_model.onnx", "fm.kwm", "fm_calibration.json",
+                        "fm_quant_info.json", "fm_node_info.csv", "kaiwu_compile.log"})
     EXPECT_TRUE(fs::exists(d.path + "/out/" + f)) << f;
-  EXPECT_EQ(files_in(d.path + "/out"), 8u);  // no staging folder left
+  EXPECT_EQ(files_in(d.path + "/out"), 10u);  // no staging folder left
   EXPECT_GT(r.output_cosine, 0.99);
   EXPECT_EQ(r.nodes_float, 0);
   EXPECT_EQ(r.calibration_method, "max");
@@ -85,12 +87,43 @@ TEST(Compile, SameInputsGiveIdenticalArtifacts) {
   CompileResult r;
   ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/a", "  cal_data_dir: calib\n")), quiet(), &r).ok());
   ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/b", "  cal_data_dir: calib\n")), quiet(), &r).ok());
-  for (const char* f : {"fm_ptq_model.onnx", "fm_calibrated_model.onnx", "fm_calibration.json", "fm_quant_info.json",
-                        "fm_node_info.csv"}) {
-    std::ifstream a(d.path + "/a/" + f, std::ios::binary), b(d.path + "/b/" + f, std::ios::binary);
-    std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+  auto read = [](const std::string& p) {
+    std::ifstream a(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(a)), {});
+  };
+  for (const char* f : {"fm_ptq_model.onnx", "fm_calibrated_model.onnx", "fm_quantized_model.onnx",
+                        "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv"}) {
+    std::string sa = read(d.path + "/a/" + f), sb = read(d.path + "/b/" + f);
     EXPECT_FALSE(sa.empty());
     EXPECT_EQ(sa, sb) << f;
+  }
+  // The deployable model records the yaml (with its working_dir): same run again into the same folder.
+  std::string kwm = read(d.path + "/a/fm.kwm");
+  ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/a", "  cal_data_dir: calib\n")), quiet(), &r).ok());
+  EXPECT_FALSE(kwm.empty());
+  EXPECT_EQ(kwm, read(d.path + "/a/fm.kwm"));
+}
+
+TEST(Compile, DeployableAndFixedPointModelsAreBitIdentical) {
+  Dir d("bits");
+  fs::create_directories(d.path + "/calib");
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(write_npy(d.path + "/calib/" + std::to_string(i) + ".npy", test::random_f32({1, 1, 28, 28}, i)).ok());
+  CompileResult r;
+  ASSERT_TRUE(compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n")), quiet(), &r).ok());
+  std::unique_ptr<Session> fixed, kwm;
+  ASSERT_TRUE(Session::open(d.path + "/out/fm_quantized_model.onnx", SessionOptions(), &fixed).ok());
+  ASSERT_TRUE(Session::open(d.path + "/out/fm.kwm", SessionOptions(), &kwm).ok());
+  for (unsigned seed = 40; seed < 45; ++seed) {
+    Tensor x = test::random_f32({1, 1, 28, 28}, seed);
+    std::vector<Tensor> a, b;
+    ASSERT_TRUE(fixed->run({{fixed->inputs()[0].name, x}}, {}, &a).ok());
+    ASSERT_TRUE(kwm->run({{kwm->inputs()[0].name, x}}, {}, &b).ok());
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(a[i].nbytes(), b[i].nbytes());
+      EXPECT_EQ(std::memcmp(a[i].raw(), b[i].raw(), a[i].nbytes()), 0) << "output " << i << " seed " << seed;
+    }
   }
 }
 

@@ -118,7 +118,7 @@ TEST(CompileUx, CalibratedModelQuantizesActivationsOnly) {
   std::string log = read_text(d.path + "/out/kaiwu_compile.log");
   EXPECT_NE(log.find("concatenated over 4 evaluation samples"), std::string::npos);
   EXPECT_EQ(j["cosine"]["samples"], 4);
-  EXPECT_EQ(j["cosine"]["quantized_model"], "fm_ptq_model.onnx");
+  EXPECT_EQ(j["cosine"]["quantized_model"], "fm_quantized_model.onnx");
   EXPECT_NE(log.find("elapsed: calibration statistics"), std::string::npos);
   EXPECT_NE(log.find("elapsed: cosine evaluation"), std::string::npos);
 }

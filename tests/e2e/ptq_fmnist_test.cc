@@ -5,11 +5,15 @@
 // `compile` subcommand.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "core/npy.h"
 #include "e2e/e2e_util.h"
+#include "kaiwu/session.h"
 #include "test_util.h"
 
 namespace kaiwu {
@@ -103,7 +107,9 @@ TEST(PtqFmnist, CompileKeepsAccuracy) {
   EXPECT_EQ(elem, 1) << "the PTQ model's input must stay float32";
 
   // One onnxruntime pass over the 10,000 test images: onnx.checker on both models, top-1 of each, agreement.
-  rc = run_script("eval --check --compare " + e2e::sh_quote(orig) + " " + e2e::sh_quote(ptq), &out);
+  const std::string ort_logits = tmp.file("ort_ptq_logits.npy");
+  rc = run_script("eval --check --compare " + e2e::sh_quote(orig) + " " + e2e::sh_quote(ptq) + " --save-b " +
+                      e2e::sh_quote(ort_logits), &out);
   ASSERT_EQ(rc, 0) << out;
   std::printf("%s", out.c_str());
   int fcorrect = 0, correct = 0, same = 0, total = 0;
@@ -118,6 +124,62 @@ TEST(PtqFmnist, CompileKeepsAccuracy) {
   EXPECT_GE(same, 9500) << "PTQ agrees with float on only " << same << " of " << total;
   std::printf("[ ptq ] float %d, ptq %d, agreement %d of %d; prepare %.0f ms, compile %.0f ms, eval %.0f ms\n",
               fcorrect, correct, same, total, t1 - t0, t2 - t1, e2e::now_ms() - t2);
+
+  // The deployable model through Kaiwu's runtime on the same 10,000 test images: top-1 >= 91.50%, bit-identical to
+  // the fixed-point model, and within 1 LSB of onnxruntime on P_ptq_model.onnx on >= 99.9% of the output elements
+  // (LSB = max|logit| / 127, one step of an int8 quantization of the output range: the logits come from the float
+  // classifier Gemm whose int8 input is the last quantized tensor).
+  const std::string kwm = wd + "/fmnist.kwm", fixed_onnx = pre + "quantized_model.onnx";
+  ASSERT_TRUE(test::file_exists(kwm));
+  ASSERT_TRUE(test::file_exists(fixed_onnx));
+  Tensor ort_out;
+  ASSERT_TRUE(read_npy(ort_logits, &ort_out).ok());
+  ASSERT_EQ(ort_out.shape(), (Shape{10000, 10}));
+  std::vector<int64_t> idims, ldims;
+  std::string pixels, labels;
+  const std::string d = "/usr/share/datasets/fashion-mnist";
+  ASSERT_TRUE(e2e::read_idx_gz(d + "/t10k-images-idx3-ubyte.gz", tmp.path(), &idims, &pixels).ok());
+  ASSERT_TRUE(e2e::read_idx_gz(d + "/t10k-labels-idx1-ubyte.gz", tmp.path(), &ldims, &labels).ok());
+  std::unique_ptr<Session> sk, sf;
+  ASSERT_TRUE(e2e::open_session(kwm, 0, &sk).ok());
+  ASSERT_TRUE(e2e::open_session(fixed_onnx, 0, &sf).ok());
+  const int kBatch = 500, kImages = 10000, kPix = 28 * 28;
+  int kcorrect = 0;
+  int64_t within = 0, bit_same = 0, elems = 0;
+  float max_abs = 0;
+  for (int64_t i = 0; i < ort_out.numel(); ++i) max_abs = std::max(max_abs, std::fabs(ort_out.data<float>()[i]));
+  const float lsb = max_abs / 127.f;
+  double t3 = e2e::now_ms();
+  for (int b0 = 0; b0 < kImages; b0 += kBatch) {
+    Tensor x = Tensor::empty(DType::kF32, {kBatch, 1, 28, 28});
+    for (int i = 0; i < kBatch * kPix; ++i) {
+      float v = static_cast<float>(static_cast<uint8_t>(pixels[static_cast<size_t>(b0) * kPix + i]));
+      x.data<float>()[i] = (v / 255.0f - 0.2860f) / 0.3530f;
+    }
+    std::vector<Tensor> ok, of;
+    ASSERT_TRUE(e2e::run_session(*sk, sk->inputs()[0].name, x, &ok).ok());
+    ASSERT_TRUE(e2e::run_session(*sf, sf->inputs()[0].name, x, &of).ok());
+    ASSERT_EQ(ok[0].shape(), (Shape{kBatch, 10}));
+    const float* l = ok[0].data<float>();
+    for (int i = 0; i < kBatch; ++i) {
+      int best = 0;
+      for (int c = 1; c < 10; ++c)
+        if (l[i * 10 + c] > l[i * 10 + best]) best = c;
+      kcorrect += best == static_cast<uint8_t>(labels[b0 + i]);
+    }
+    for (int i = 0; i < kBatch * 10; ++i) {
+      const float o = ort_out.data<float>()[static_cast<int64_t>(b0) * 10 + i];
+      within += std::fabs(l[i] - o) <= lsb;
+      bit_same += std::memcmp(&l[i], of[0].data<float>() + i, sizeof(float)) == 0;
+      ++elems;
+    }
+  }
+  std::printf("[ ptq ] deployable: %d / %d correct; within 1 LSB (%.4g) of onnxruntime: %lld / %lld; bit-identical to "
+              "the fixed-point model: %lld / %lld (%.0f ms)\n", kcorrect, kImages, lsb, (long long)within,
+              (long long)elems, (long long)bit_same, (long long)elems, e2e::now_ms() - t3);
+  EXPECT_GE(kcorrect, 9150) << "deployable top-1 " << kcorrect / 100.0 << "% < 91.50%";
+  EXPECT_EQ(bit_same, elems);
+  EXPECT_GE(static_cast<double>(within), 0.999 * elems);
 }
 
 }  // namespace
