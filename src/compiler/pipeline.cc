@@ -36,10 +36,19 @@ Status optimize_float_model(const ir::Model& original, const std::map<std::strin
                             ir::Model* optimized, Log* log) {
   *optimized = original;
   KW_RETURN_IF_ERROR(passes::optimize_standard(*optimized));
-  if (optimized->opset() < 13) {
-    bool changed = false;
-    KW_RETURN_IF_ERROR(passes::upgrade_opset(*optimized, 13, &changed, input_shapes));
-    if (log) log->info("opset upgraded from " + std::to_string(original.opset()) + " to 13 for quantization");
+  // Decomposed HardSwish / HardSigmoid (paddle2onnx: x * Clip(x + 3, 0, 6) / 6) become the opset-14 ops, so that
+  // they quantize as one table instead of four quantized steps (the x * Clip product needs a range 6x wider than the
+  // result). Needs opset >= 14; per-channel QDQ needs >= 13.
+  ir::Model fused = *optimized;
+  bool changed = false;
+  KW_RETURN_IF_ERROR(passes::fuse_hardswish(fused, &changed));
+  const int64_t want = changed ? 14 : 13;
+  if (changed) *optimized = std::move(fused);
+  if (optimized->opset() < want) {
+    KW_RETURN_IF_ERROR(passes::upgrade_opset(*optimized, want, &changed, input_shapes));
+    if (log)
+      log->info("opset upgraded from " + std::to_string(original.opset()) + " to " + std::to_string(want) +
+                " for quantization");
   }
   return Status::Ok();
 }

@@ -14,7 +14,7 @@ Status lift_constants(ir::Model& m, bool* changed);
 // Conv (or ConvTranspose with group 1) followed by BatchNormalization with constant parameters becomes one Conv
 // (ConvTranspose) with rescaled weights and bias.
 Status fold_batchnorm_into_conv(ir::Model& m, bool* changed);
-// Conv followed by Mul or Add with a float constant that is a scalar or has one value per output channel (the
+// Conv (or ConvTranspose with group 1) followed by Mul or Add with a float constant that is a scalar or has one value per output channel (the
 // "learnable affine" blocks of PP-LCNet) becomes one Conv with rescaled weights / shifted bias; repeated for chains.
 Status fold_affine_into_conv(ir::Model& m, bool* changed);
 // Removes Identity nodes and Dropout nodes whose mask is unused (inference semantics).

@@ -10,6 +10,7 @@ Status optimize_standard(ir::Model& m) {
   KW_RETURN_IF_ERROR(remove_identities(m, &changed));
   KW_RETURN_IF_ERROR(fold_batchnorm_into_conv(m, &changed));
   KW_RETURN_IF_ERROR(fold_affine_into_conv(m, &changed));
+  if (changed) KW_RETURN_IF_ERROR(fold_batchnorm_into_conv(m, &changed));  // Conv -> Add(bias) -> BN (paddle)
   return m.graph.verify();
 }
 

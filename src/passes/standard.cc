@@ -101,13 +101,17 @@ Status fold_affine_into_conv(ir::Model& m, bool* changed) {
         auto cit = g.initializers.find(op.inputs[1 - side]);
         if (pit == prod.end() || cit == g.initializers.end() || cit->second.dtype() != DType::kF32) continue;
         ir::Node& conv = g.nodes[pit->second];
-        if (conv.op_type != "Conv" || !conv.domain.empty() || uses[conv.outputs[0]].size() != 1) continue;
+        const bool transposed = conv.op_type == "ConvTranspose";
+        if ((conv.op_type != "Conv" && !transposed) || !conv.domain.empty() || uses[conv.outputs[0]].size() != 1) continue;
+        if (transposed && conv.attr_int("group", 1) != 1) continue;
         if (ir::is_graph_output(g, conv.outputs[0])) continue;
         auto wit = g.initializers.find(conv.inputs.size() > 1 ? conv.inputs[1] : "");
         if (wit == g.initializers.end() || wit->second.dtype() != DType::kF32 || wit->second.rank() < 3) continue;
         const Tensor& w = wit->second;
         const Tensor& c = cit->second;
-        const int64_t k = w.dim(0);
+        // Output channels: Conv W [M, C/g, k...] axis 0; ConvTranspose W [C, M, k...] axis 1.
+        const int64_t k = transposed ? w.dim(1) : w.dim(0);
+        const int64_t outer = transposed ? w.dim(0) : 1;
         // c must broadcast as [k, 1, ...] against [N, k, spatial...]: scalar, or k values on the channel axis.
         bool per_channel = c.numel() == k && k > 1;
         if (c.numel() != 1 && !per_channel) continue;
@@ -122,12 +126,13 @@ Status fold_affine_into_conv(ir::Model& m, bool* changed) {
         if (conv.has_input(2) && (!g.initializers.count(conv.inputs[2]) || b->dtype() != DType::kF32)) continue;
         Tensor nb = Tensor::empty(DType::kF32, {k});
         Tensor nw = op.op_type == "Mul" ? w.clone() : w;
-        const int64_t per = w.numel() / k;
+        const int64_t per = w.numel() / k / outer;
         for (int64_t o = 0; o < k; ++o) {
           const float cv = c.data<float>()[per_channel ? o : 0];
           const float bv = b ? b->data<float>()[o] : 0.f;
           if (op.op_type == "Mul") {
-            for (int64_t i = 0; i < per; ++i) nw.data<float>()[o * per + i] *= cv;
+            for (int64_t u = 0; u < outer; ++u)
+              for (int64_t i = 0; i < per; ++i) nw.data<float>()[(u * k + o) * per + i] *= cv;
             nb.data<float>()[o] = bv * cv;
           } else {
             nb.data<float>()[o] = bv + cv;

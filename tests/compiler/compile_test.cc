@@ -168,3 +168,28 @@ TEST(Compile, NanInCalibrationDataIsNamed) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// Calibration data of all zeros: every activation range is [0, 0]. Scales stay finite and positive (no division by
+// zero, no Inf), and every artifact, the deployable model included, runs and gives finite outputs.
+TEST(Compile, AllZeroActivationsGiveFiniteScales) {
+  Dir d("zeros");
+  fs::create_directories(d.path + "/calib");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(write_npy(d.path + "/calib/" + std::to_string(i) + ".npy", Tensor::zeros(DType::kF32, {1, 1, 28, 28})).ok());
+  CompileResult r;
+  Status st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n")), quiet(), &r);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  for (const char* f : {"fm_ptq_model.onnx", "fm_quantized_model.onnx", "fm.kwm"}) {
+    std::unique_ptr<Session> s;
+    ASSERT_TRUE(Session::open(d.path + "/out/" + f, SessionOptions(), &s).ok()) << f;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(s->run({{s->inputs()[0].name, test::random_f32({1, 1, 28, 28}, 3)}}, {}, &out).ok()) << f;
+    for (int64_t i = 0; i < out[0].numel(); ++i) EXPECT_TRUE(std::isfinite(out[0].data<float>()[i])) << f;
+  }
+}
+
+}  // namespace
+}  // namespace kaiwu

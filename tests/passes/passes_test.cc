@@ -110,6 +110,29 @@ TEST(Passes, FoldAffineIntoConvChain) {
   EXPECT_TRUE(test::all_close(run_model(m, x, false), want, 1e-5, 1e-5, &why)) << why;
 }
 
+TEST(Passes, ConvTransposeBiasAddThenBatchNormFold) {
+  // paddle2onnx's deconvolution: ConvTranspose (no bias) -> Add([1, C, 1, 1]) -> BatchNormalization
+  Builder b;
+  b.input("x", {1, 3, 5, 5});
+  b.constant("w", test::random_f32({3, 4, 2, 2}, 11));
+  b.constant("bias", test::random_f32({1, 4, 1, 1}, 12));
+  b.constant("gamma", test::random_f32({4}, 3, 0.5f, 1.5f));
+  b.constant("beta", test::random_f32({4}, 4));
+  b.constant("mean", test::random_f32({4}, 5));
+  b.constant("var", test::random_f32({4}, 6, 0.1f, 2.f));
+  b.node("ConvTranspose", {"x", "w"}, {"c"}).attrs["strides"] = ir::Attribute::make_ints({2, 2});
+  b.node("Add", {"c", "bias"}, {"a"});
+  b.node("BatchNormalization", {"a", "gamma", "beta", "mean", "var"}, {"y"});
+  b.output("y");
+  Tensor x = test::random_f32({1, 3, 5, 5}, 9);
+  Tensor want = run_model(b.m, x, false);
+  ir::Model m = b.m;
+  ASSERT_TRUE(passes::optimize_standard(m).ok());
+  EXPECT_EQ(m.graph.nodes.size(), 1u);
+  std::string why;
+  EXPECT_TRUE(test::all_close(run_model(m, x, false), want, 1e-5, 1e-5, &why)) << why;
+}
+
 TEST(Passes, FullCpuPipelineKeepsTheMaths) {
   Builder b = conv_bn_relu();
   Tensor x = test::random_f32({2, 3, 9, 9}, 8);
