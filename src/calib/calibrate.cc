@@ -1,5 +1,6 @@
 #include "calib/calibrate.h"
 
+#include <algorithm>
 #include <set>
 
 #include "core/parallel.h"
@@ -24,6 +25,7 @@ Status collect_statistics(runtime::GraphExecutor& float_model, CalibrationDatase
                           const std::vector<std::string>& tensor_names, const CollectOptions& options,
                           Statistics* out, ProgressFn progress) {
   if (data.size() == 0) return invalid_argument("calibration: the dataset has no samples");
+  if (options.skip.size() >= data.size()) return invalid_argument("calibration: every sample is held out");
   const ir::Graph& g = float_model.model().graph;
   std::set<std::string> known;
   std::vector<std::string> all;
@@ -55,7 +57,13 @@ Status collect_statistics(runtime::GraphExecutor& float_model, CalibrationDatase
   const size_t total = data.size();
   NamedTensors feeds;
   std::vector<Tensor> results;
+  bool first = true;
+  size_t observed = 0;
   for (size_t i = 0; i < total; ++i) {
+    if (std::binary_search(options.skip.begin(), options.skip.end(), i)) {
+      if (progress) progress(i + 1, total);
+      continue;
+    }
     std::string where = "calibration sample " + std::to_string(i);
     std::string f = data.file(i, 0);
     if (!f.empty()) where += " ('" + f + "')";
@@ -64,7 +72,8 @@ Status collect_statistics(runtime::GraphExecutor& float_model, CalibrationDatase
     if (results.size() != names.size())
       return internal_error(where + ": the model returned " + std::to_string(results.size()) + " tensors for " +
                             std::to_string(names.size()) + " requested");
-    if (i == 0) {
+    if (first) {
+      first = false;
       // Fix the observed set: in auto mode only float tensors; explicit names must be numeric.
       std::vector<std::string> kept;
       std::vector<Tensor> kept_results;
@@ -98,7 +107,7 @@ Status collect_statistics(runtime::GraphExecutor& float_model, CalibrationDatase
     });
     for (size_t k = 0; k < names.size(); ++k)
       if (!errs[k].ok()) return errs[k].with_context(where + ", tensor '" + names[k] + "'");
-    st.num_samples = i + 1;
+    st.num_samples = ++observed;
     if (progress) progress(i + 1, total);
   }
   *out = std::move(st);

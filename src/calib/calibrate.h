@@ -34,6 +34,7 @@ struct CollectOptions {
   ObserverKind kind = ObserverKind::kHistogram;
   int per_channel_axis = -1;  // >= 0: min/max also per channel along this axis (tensors of rank > axis)
   int histogram_bins = 2048;  // bins per side of zero
+  std::vector<size_t> skip;   // sample indices not observed (held out for evaluation), sorted
 };
 
 // Called after each sample: (samples done, total).

@@ -6,14 +6,15 @@
 // activations only (weights and biases float), P_ptq_model.onnx = the full QDQ model (int8 per-channel weights,
 // int32 biases). Report columns: "Calibrated Cosine" = float vs calibrated (activation quantization alone),
 // "Quantized Cosine" = float vs the quantized model run by Kaiwu (see quantized_column_model in Compiler::run).
-// Both are computed on the evaluation samples (up to kMaxEvalSamples calibration samples evenly spread over the
-// set) as the cosine of the concatenated values over all of them (see compiler/eval.h).
+// Both are computed on the evaluation samples (up to kMaxEvalSamples calibration samples; held out of the
+// statistics with `default` on 10 or more samples, see Compiler::run) as the cosine of the concatenated values over all of them (see compiler/eval.h).
 #include "kaiwu/compile.h"
 #include "kaiwu/version.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -270,14 +271,33 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   so.optimize = false;
   std::unique_ptr<runtime::GraphExecutor> float_exec;
   KW_RETURN_IF_ERROR(runtime::GraphExecutor::create(optimized_, so, &float_exec));
+  // The evaluation samples (cosine columns, and the `default` search): up to kMaxEvalSamples. With `default` and at
+  // least 10 samples they are held out: every step-th sample (at most a fifth of the set) is left out of the
+  // statistics, so the search judges each method on data it was not calibrated on. Otherwise they are spread over
+  // the calibration set.
+  const size_t n = data.size();
+  const bool held_out = ctype == "default" && n >= 10;
+  std::vector<size_t> eval_samples;
+  if (held_out) {
+    const size_t k = std::min(kMaxEvalSamples, n / 5), step = n / k;
+    for (size_t i = 0; i < k; ++i) eval_samples.push_back(i * step + step - 1);
+  } else {
+    const size_t step = n > kMaxEvalSamples ? n / kMaxEvalSamples : 1;
+    for (size_t i = 0; i < n && eval_samples.size() < kMaxEvalSamples; i += step) eval_samples.push_back(i);
+  }
   calib::Statistics stats;
   {
     compiler::Progress progress("calibration", opt_.progress, tty_progress());
     // Histograms only when a method needs them (kl, mse, percentile, max with max_percentile < 1, the search).
     const bool plain_max = (ctype == "max" || ctype == "skip") && cfg_.calibration.max_percentile.value_or(1.0) >= 1.0;
-    const auto kind = ctype == "load" || plain_max ? calib::ObserverKind::kMinMax : calib::ObserverKind::kHistogram;
-    KW_RETURN_IF_ERROR(calib::collect_statistics(*float_exec, data, {}, kind, &stats, std::ref(progress)));
+    calib::CollectOptions co;
+    co.kind = ctype == "load" || plain_max ? calib::ObserverKind::kMinMax : calib::ObserverKind::kHistogram;
+    if (held_out) co.skip = eval_samples;
+    KW_RETURN_IF_ERROR(calib::collect_statistics(*float_exec, data, {}, co, &stats, std::ref(progress)));
   }
+  log_.info(held_out ? std::to_string(n - eval_samples.size()) + " samples calibrate, " +
+                           std::to_string(eval_samples.size()) + " held-out samples evaluate"
+                     : "evaluation on " + std::to_string(eval_samples.size()) + " of the calibration samples");
   log_.info("elapsed: calibration statistics " + fmt(seconds_since(t), 2) + " s");
 
   // Quantization options from the config.
@@ -310,10 +330,6 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
     sel.method = calib::RangeMethod::kMse;
     cands.push_back({"mse", sel});
   }
-  // The evaluation samples: up to kMaxEvalSamples, evenly spread over the calibration set.
-  std::vector<size_t> eval_samples;
-  const size_t n = data.size(), step = n > kMaxEvalSamples ? n / kMaxEvalSamples : 1;
-  for (size_t i = 0; i < n && eval_samples.size() < kMaxEvalSamples; i += step) eval_samples.push_back(i);
   std::vector<std::string> compare_names;
   for (const auto& node : optimized_.graph.nodes)
     for (const auto& o : node.outputs)

@@ -106,6 +106,29 @@ TEST(CalibDriver, StreamsRequestedTensorsIntoObservers) {
   EXPECT_EQ(table.num_samples, 5u);
 }
 
+TEST(CalibDriver, HeldOutSamplesAreNotObserved) {
+  auto ex = make_exec(1);
+  ASSERT_TRUE(ex);
+  CalibrationDataset data = random_dataset(tiny_inputs(), 6, 3);
+  float xmax = -1e9f;  // the max over samples 0, 2, 3, 5 only
+  for (size_t i : {0, 2, 3, 5}) {
+    NamedTensors f;
+    ASSERT_TRUE(data.sample(i, &f).ok());
+    for (int k = 0; k < 18; ++k) xmax = std::max(xmax, f[0].second.data<float>()[k]);
+  }
+  CollectOptions opts;
+  opts.kind = ObserverKind::kMinMax;
+  opts.skip = {1, 4};
+  Statistics st;
+  size_t last = 0;
+  ASSERT_TRUE(collect_statistics(*ex, data, {"x"}, opts, &st, [&](size_t d, size_t) { last = d; }).ok());
+  EXPECT_EQ(st.num_samples, 4u);
+  EXPECT_EQ(last, 6u) << "progress still counts every sample";
+  EXPECT_EQ(st.find("x")->minmax.max(), xmax);
+  opts.skip = {0, 1, 2, 3, 4, 5};
+  EXPECT_FALSE(collect_statistics(*ex, data, {"x"}, opts, &st).ok());
+}
+
 TEST(CalibDriver, RunsOnANpyFolder) {
   test::TempDir tmp;
   std::string dir = tmp.sub("x");
