@@ -8,6 +8,8 @@ namespace kaiwu::cli {
 
 void add_run_command(CLI::App& app);
 void add_compile_command(CLI::App& app);
+void add_config_gen_command(CLI::App& app);  // cmd_config_gen.cc
+void add_exec_command(CLI::App& app);        // cmd_exec.cc: model_info / infer / perf (hrt_model_exec)
 
 // The exit code the chosen subcommand set (0 by default).
 int exit_code();

@@ -5,10 +5,6 @@
 
 #include "commands.h"
 
-namespace kaiwu::cli {
-void add_config_gen_command(CLI::App& app);  // cmd_config_gen.cc
-}  // namespace kaiwu::cli
-
 int main(int argc, char** argv) {
   CLI::App app{"Kaiwu: post-training quantization and inference for ONNX vision models"};
   app.require_subcommand(1);
@@ -16,6 +12,7 @@ int main(int argc, char** argv) {
   kaiwu::cli::add_run_command(app);
   kaiwu::cli::add_compile_command(app);
   kaiwu::cli::add_config_gen_command(app);
+  kaiwu::cli::add_exec_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
