@@ -99,7 +99,9 @@ def main():
             print(f"[bench_int8] {name}: missing {ptq} or {kwm} (run bench/ptq_models.py first)", flush=True)
             continue
         shape = SHAPES.get(name, [1, 3, 224, 224])
-        inp = bf.make_input(name, shape, work)
+        # A real (preprocessed) image, so that the output agreement is meaningful (det's output on noise is not).
+        real = sorted(os.listdir(os.path.join(SWEEP, name, "calib"))) if os.path.isdir(os.path.join(SWEEP, name, "calib")) else []
+        inp = os.path.join(SWEEP, name, "calib", real[0]) if real else bf.make_input(name, shape, work)
         for t in [int(x) for x in args.threads.split(",")]:
             row = bench_pair(name, ptq, kwm, shape, inp, t, args, work)
             rows.append(row)
@@ -117,7 +119,7 @@ def main():
     L = ["# Kaiwu int8 benchmark: deployable model (P.kwm) vs onnxruntime on the QDQ model (P_ptq_model.onnx)", "",
          f"- Date: {report['date']}; machine: {m['cpu']}, {m['cpus']} CPUs; onnxruntime {versions.get('onnxruntime')}",
          f"- Load average before / after: {report['loadavg_before']} / {report['loadavg_after']}",
-         f"- Method: batch 1, seeded N(0,1) input, each engine in its own process, {args.warmup} warm-up then "
+         f"- Method: batch 1, the first calibration image of the sweep as input, each engine in its own process, {args.warmup} warm-up then "
          f"{args.runs} timed runs x {args.rounds} round(s), engines alternating; medians. onnxruntime: "
          "CPUExecutionProvider, all graph optimizations (its QDQ fusion to QLinearConv / MLAS int8 kernels), "
          "intra_op_num_threads = threads. Models compiled by `kaiwu compile` (bench/ptq_models.py, calibration "

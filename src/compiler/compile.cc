@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "calib/calibrate.h"
 #include "compiler/eval.h"
@@ -31,6 +32,7 @@
 #include "kernels/cpu_info.h"
 #include "deploy/deployable.h"
 #include "passes/passes.h"
+#include "perf/cost_model.h"
 #include "quant/fixed_point.h"
 #include "quant/quant.h"
 #include "runtime/graph_executor.h"
@@ -436,6 +438,19 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   deploy::DeployInfo dinfo{KAIWU_VERSION_STRING, target, describe_compile(cfg_, target, best_label)};
   KW_RETURN_IF_ERROR(deploy::write_deployable(deployable, dinfo, staging_ + "/" + prefix_ + ".kwm"));
   written_.push_back(prefix_ + ".kwm");
+  // Static performance estimate of the deployable model on the target (P.json, P.html).
+  {
+    perf::Report pr;
+    const int threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    KW_RETURN_IF_ERROR(perf::estimate(deployable, in_shapes, perf::builtin_target(target), threads, &pr)
+                           .with_context("performance estimate"));
+    pr.model = prefix_;
+    KW_RETURN_IF_ERROR(write(prefix_ + ".json", perf::to_json(pr)));
+    KW_RETURN_IF_ERROR(write(prefix_ + ".html", perf::to_html(pr)));
+    log_.info("performance estimate (" + target + ", " + std::to_string(threads) + " threads): " +
+              fmt(pr.latency_ms, 3) + " ms per frame, " + fmt(pr.total_macs / 1e9, 3) + " GMACs; see " + prefix_ +
+              ".html");
+  }
 
   std::vector<compiler::NodeRow> rows = compiler::node_rows(optimized_.graph, best_report, &cosines[0], &cosines[1]);
   for (const auto& nr : best_report.nodes) {

@@ -66,9 +66,9 @@ TEST(Compile, WritesEveryStageArtifact) {
   ASSERT_TRUE(st.ok()) << st.to_string();
   for (const char* f : {"fm_original_float_model.onnx", "fm_optimized_float_model.onnx", "fm_calibrated_model.onnx",
                         "fm_ptq_model.onnx", "fm_quantized_model.onnx", "fm.kwm", "fm_calibration.json",
-                        "fm_quant_info.json", "fm_node_info.csv", "kaiwu_compile.log"})
+                        "fm_quant_info.json", "fm_node_info.csv", "kaiwu_compile.log", "fm.json", "fm.html"})
     EXPECT_TRUE(fs::exists(d.path + "/out/" + f)) << f;
-  EXPECT_EQ(files_in(d.path + "/out"), 10u);  // no staging folder left
+  EXPECT_EQ(files_in(d.path + "/out"), 12u);  // no staging folder left
   EXPECT_GT(r.output_cosine, 0.99);
   EXPECT_EQ(r.nodes_float, 0);
   EXPECT_EQ(r.calibration_method, "max");
@@ -92,7 +92,7 @@ TEST(Compile, SameInputsGiveIdenticalArtifacts) {
     return std::string((std::istreambuf_iterator<char>(a)), {});
   };
   for (const char* f : {"fm_ptq_model.onnx", "fm_calibrated_model.onnx", "fm_quantized_model.onnx",
-                        "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv"}) {
+                        "fm_calibration.json", "fm_quant_info.json", "fm_node_info.csv", "fm.json", "fm.html"}) {
     std::string sa = read(d.path + "/a/" + f), sb = read(d.path + "/b/" + f);
     EXPECT_FALSE(sa.empty());
     EXPECT_EQ(sa, sb) << f;

@@ -1,0 +1,119 @@
+// kaiwu perf MODEL [-t THREADS] [--march m] [--shape NAME=1x3x224x224] [-o DIR]: the static performance estimate
+// (cost model) of any artifact — an ONNX model (float, QDQ or fixed-point: optimized for the CPU first, as the
+// runtime would) or a deployable .kwm (as stored) — printed and written as DIR/<stem>.json and DIR/<stem>.html.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "commands.h"
+#include "core/file_util.h"
+#include "deploy/deployable.h"
+#include "frontend/onnx/onnx_import.h"
+#include "kernels/cpu_info.h"
+#include "passes/passes.h"
+#include "perf/cost_model.h"
+
+namespace kaiwu::cli {
+
+namespace {
+
+struct PerfArgs {
+  std::string model, march, out_dir = ".";
+  std::vector<std::string> shapes;
+  int threads = 0;
+};
+
+Status parse_shape(const std::string& spec, std::string* name, Shape* shape) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos) return invalid_argument("--shape '" + spec + "': expected NAME=1x3x224x224");
+  *name = spec.substr(0, eq);
+  shape->clear();
+  std::string dims = spec.substr(eq + 1);
+  size_t p = 0;
+  while (p <= dims.size()) {
+    size_t x = dims.find('x', p);
+    std::string d = dims.substr(p, x == std::string::npos ? std::string::npos : x - p);
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(d, &used);
+      if (used != d.size() || v <= 0) throw std::invalid_argument(d);
+      shape->push_back(v);
+    } catch (const std::exception&) {
+      return invalid_argument("--shape '" + spec + "': '" + d + "' is not a positive dimension");
+    }
+    if (x == std::string::npos) break;
+    p = x + 1;
+  }
+  return Status::Ok();
+}
+
+Status run_perf(const PerfArgs& a) {
+  ir::Model m;
+  std::string target = a.march.empty() ? kernels::host_target() : a.march;
+  if (deploy::is_deployable_file(a.model)) {
+    deploy::DeployInfo info;
+    KW_RETURN_IF_ERROR(deploy::read_deployable(a.model, &m, &info));
+    if (a.march.empty() && !info.target.empty()) target = info.target;
+  } else {
+    KW_RETURN_IF_ERROR(frontend::load_onnx(a.model, &m));
+    KW_RETURN_IF_ERROR(passes::optimize_for_cpu(m).with_context(a.model));
+  }
+  std::map<std::string, Shape> shapes;
+  for (const auto& s : a.shapes) {
+    std::string name;
+    Shape shape;
+    KW_RETURN_IF_ERROR(parse_shape(s, &name, &shape));
+    shapes[name] = shape;
+  }
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  perf::Report r;
+  KW_RETURN_IF_ERROR(perf::estimate(m, shapes, perf::builtin_target(target), threads, &r).with_context(a.model));
+  const std::string stem = std::filesystem::path(a.model).stem().string();
+  r.model = stem;
+  std::cout << "model " << a.model << ", target " << r.target << ", " << threads << " thread(s)\n"
+            << "  estimated latency " << r.latency_ms << " ms per frame (" << r.latency_1t_ms << " ms on 1 thread), "
+            << r.fps << " FPS, " << r.fps_parallel << " FPS with " << threads << " frames in parallel\n"
+            << "  " << r.total_macs / 1e9 << " GMACs, " << r.read_bytes / 1e6 << " MB read and " << r.write_bytes / 1e6
+            << " MB written per frame, peak activations " << r.peak_activation_bytes / 1e6 << " MB, model "
+            << r.model_bytes / 1e6 << " MB\n";
+  std::vector<size_t> idx(r.layers.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return r.layers[x].est_ms > r.layers[y].est_ms; });
+  std::cout << "  slowest layers:\n";
+  for (size_t k = 0; k < std::min<size_t>(10, idx.size()); ++k) {
+    const auto& l = r.layers[idx[k]];
+    std::cout << "    " << l.est_ms << " ms  " << l.op_type << "  " << l.kernel << "  " << l.name << " " << l.shape
+              << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(a.out_dir, ec);
+  KW_RETURN_IF_ERROR(write_file_atomic(a.out_dir + "/" + stem + ".json", perf::to_json(r)));
+  KW_RETURN_IF_ERROR(write_file_atomic(a.out_dir + "/" + stem + ".html", perf::to_html(r)));
+  std::cout << "wrote " << a.out_dir << "/" << stem << ".json and .html\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+void add_perf_command(CLI::App& app) {
+  auto a = std::make_shared<PerfArgs>();
+  CLI::App* c = app.add_subcommand("perf", "Static performance estimate of a model (cost model): P.json and P.html");
+  c->add_option("model", a->model, "Model: .onnx (float, QDQ, fixed-point) or deployable .kwm")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("-t,--threads", a->threads, "Threads (default: all cores)");
+  c->add_option("--march", a->march, "Target: x86-avx512vnni, x86-avx2, generic (default: the model's or host's)");
+  c->add_option("--shape", a->shapes, "Input shape NAME=1x3x224x224 for symbolic dims");
+  c->add_option("-o,--output-dir", a->out_dir, "Where to write <model>.json and <model>.html (default: .)");
+  c->callback([a] {
+    Status st = run_perf(*a);
+    if (!st.ok()) {
+      std::cerr << "kaiwu perf: " << st.to_string() << "\n";
+      set_exit_code(1);
+    }
+  });
+}
+
+}  // namespace kaiwu::cli
