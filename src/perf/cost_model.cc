@@ -151,7 +151,9 @@ Status estimate(const ir::Model& m, const std::map<std::string, Shape>& inputs, 
     const double peak = c.kernel.find("int8") != std::string::npos ? target.int8_gmacs_per_core
                                                                    : target.fp32_gmacs_per_core;
     const double compute_1t = c.macs > 0 ? c.macs / (peak * 1e9 * eff) * 1e3 : 0.0;
-    c.memory_ms = (c.read_bytes + c.write_bytes) / (target.dram_gbytes_per_s * 1e9) * 1e3;
+    const int64_t moved = c.read_bytes + c.write_bytes;
+    const double bw = moved <= target.cache_bytes ? target.cache_gbytes_per_s : target.dram_gbytes_per_s;
+    c.memory_ms = moved / (bw * 1e9) * 1e3;
     c.compute_ms = compute_1t / speedup;
     const double overhead = target.node_overhead_us * 1e-3;
     c.est_ms = std::max(c.compute_ms, c.memory_ms) + overhead;

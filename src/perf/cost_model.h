@@ -19,6 +19,8 @@ struct TargetSpec {
   double int8_gmacs_per_core = 232.0;  // multiply-accumulates per second (1 MAC = 2 ops)
   double fp32_gmacs_per_core = 58.0;
   double dram_gbytes_per_s = 20.0;     // effective memory bandwidth (all cores)
+  double cache_gbytes_per_s = 120.0;   // when a layer's bytes fit in the last-level cache (activations mostly do)
+  int64_t cache_bytes = 16 << 20;      // the usable last-level cache
   double node_overhead_us = 3.0;       // dispatch and synchronization per node
   double thread_scaling = 0.92;        // efficiency of each additional thread
   std::map<std::string, double> efficiency;  // kernel family -> fraction of the peak reached
