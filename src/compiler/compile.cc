@@ -303,7 +303,8 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   log_.info("elapsed: calibration statistics " + fmt(seconds_since(t), 2) + " s");
 
   // Quantization options from the config.
-  quant::QuantOptions from_cfg = compiler::quant_options(cfg_);
+  quant::QuantOptions from_cfg;
+  KW_RETURN_IF_ERROR(compiler::quant_options(cfg_, optimized_.graph, &from_cfg).with_context(yaml));
   from_cfg.fixed_qparams = std::move(qopt_.fixed_qparams);
   qopt_ = std::move(from_cfg);
   if (qopt_.asymmetric_activations) log_.info("activations: asymmetric int8 (zero point != 0)");

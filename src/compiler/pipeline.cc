@@ -1,9 +1,13 @@
 #include "compiler/pipeline.h"
 
+#include <cctype>
 #include <iomanip>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
+
 #include "frontend/onnx/onnx_import.h"
+#include "ir/graph_edit.h"
 #include "ops/op_def.h"
 #include "passes/passes.h"
 
@@ -53,7 +57,35 @@ Status optimize_float_model(const ir::Model& original, const std::map<std::strin
   return Status::Ok();
 }
 
-quant::QuantOptions quant_options(const config::CompileConfig& cfg) {
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// One qtype of quant_config ("int8", "int16", "float32", "float16", "float") applied to a node.
+Status apply_qtype(const std::string& where, const std::string& node, const std::string& qtype,
+                   quant::QuantOptions* q) {
+  const std::string t = lower(qtype);
+  if (t == "int16") {
+    q->int16_nodes.insert(node);
+    q->float_nodes.erase(node);
+  } else if (t == "float32" || t == "float16" || t == "float") {
+    q->float_nodes.insert(node);
+    q->int16_nodes.erase(node);
+  } else if (t == "int8") {
+    q->int16_nodes.erase(node);
+    q->float_nodes.erase(node);
+  } else {
+    return invalid_argument(where + ": unknown qtype '" + qtype + "' (int8, int16, float16, float32)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, quant::QuantOptions* out) {
   quant::QuantOptions q;
   for (const auto& [node, info] : cfg.model.node_info) {
     if (info.on == "CPU") q.float_nodes.insert(node);
@@ -61,10 +93,52 @@ quant::QuantOptions quant_options(const config::CompileConfig& cfg) {
     for (const auto& kv : info.input_type_at)
       if (kv.second == "int16") q.int16_nodes.insert(node);
   }
-  for (const auto& f : cfg.calibration.optimization)
+  for (const auto& f : cfg.calibration.optimization) {
     if (f == "set_all_nodes_int16") q.all_int16 = true;
+    if (f == "set_model_output_int16")  // the nodes producing the graph outputs
+      for (const auto& n : graph.nodes)
+        for (const auto& o : n.outputs)
+          if (ir::is_graph_output(graph, o)) q.int16_nodes.insert(n.name);
+  }
   q.asymmetric_activations = cfg.calibration.asymmetric;
-  return q;
+  // quant_config (J6 HMCT): {"model_config": {"all_node_type": T}, "op_config": {OP: {"qtype": T}},
+  //                          "node_config": {NODE: {"qtype": T}}}; later groups override earlier ones.
+  if (!cfg.calibration.quant_config_json.empty()) {
+    const std::string key = "calibration_parameters.quant_config";
+    YAML::Node qc;
+    try {
+      qc = YAML::Load(cfg.calibration.quant_config_json);
+    } catch (const YAML::Exception& e) {
+      return invalid_argument(key + ": " + e.what());
+    }
+    if (qc["model_config"] && qc["model_config"]["all_node_type"]) {
+      const std::string t = lower(qc["model_config"]["all_node_type"].as<std::string>());
+      if (t == "int16") q.all_int16 = true;
+      else if (t == "float32" || t == "float16" || t == "float")
+        for (const auto& n : graph.nodes) q.float_nodes.insert(n.name);
+      else if (t != "int8") return invalid_argument(key + ".model_config.all_node_type: unknown qtype '" + t + "'");
+    }
+    if (qc["op_config"] && qc["op_config"].IsMap())
+      for (const auto& kv : qc["op_config"]) {
+        const std::string op = lower(kv.first.as<std::string>());
+        if (!kv.second["qtype"]) continue;
+        const std::string t = kv.second["qtype"].as<std::string>();
+        for (const auto& n : graph.nodes)
+          if (lower(n.op_type) == op)
+            KW_RETURN_IF_ERROR(apply_qtype(key + ".op_config." + op, n.name, t, &q));
+      }
+    if (qc["node_config"] && qc["node_config"].IsMap())
+      for (const auto& kv : qc["node_config"]) {
+        const std::string node = kv.first.as<std::string>();
+        if (!kv.second["qtype"]) continue;
+        bool found = false;
+        for (const auto& n : graph.nodes) found = found || n.name == node;
+        if (!found) return not_found(key + ".node_config: no node named '" + node + "' in the model");
+        KW_RETURN_IF_ERROR(apply_qtype(key + ".node_config." + node, node, kv.second["qtype"].as<std::string>(), &q));
+      }
+  }
+  *out = std::move(q);
+  return Status::Ok();
 }
 
 std::vector<NodeRow> node_rows(const ir::Graph& optimized, const quant::QuantReport& report, const Cosines* calibrated,

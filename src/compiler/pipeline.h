@@ -27,8 +27,11 @@ std::vector<config::ModelInput> model_inputs_of(const ir::Model& m);
 // `input_shapes` fix symbolic dims for the opset upgrade. Logs what it did when `log` is not null.
 Status optimize_float_model(const ir::Model& original, const std::map<std::string, Shape>& input_shapes,
                             ir::Model* optimized, Log* log);
-// QuantOptions from the config: node_info (ON: CPU, int16 types), set_all_nodes_int16, asymmetric activations.
-quant::QuantOptions quant_options(const config::CompileConfig& cfg);
+// QuantOptions from the config: node_info (ON: CPU, int16 types), optimization set_all_nodes_int16 and
+// set_model_output_int16, asymmetric activations, and quant_config's model_config.all_node_type,
+// op_config.<op>.qtype and node_config.<node>.qtype (int8 / int16 / float32 / float16; later groups win) for the
+// nodes of `graph`. Errors name the key (unknown qtype, unknown node).
+Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, quant::QuantOptions* out);
 
 // The node table rows: one per node of `report`, a Conv/Gemm/MatMul fused with its activation shown as one row
 // "conv+relu" (as hb_compile prints it) with the activation's output threshold. `calibrated` / `quantized` give

@@ -193,3 +193,40 @@ TEST(Compile, AllZeroActivationsGiveFiniteScales) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+CompileResult compile_with(const Dir& d, const std::string& calib_extra, Status* st) {
+  fs::create_directories(d.path + "/calib");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(write_npy(d.path + "/calib/" + std::to_string(i) + ".npy", test::random_f32({1, 1, 28, 28}, i)).ok());
+  CompileResult r;
+  *st = compile_model(write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n" + calib_extra)), quiet(), &r);
+  return r;
+}
+
+// quant_config (J6 HMCT form): model_config.all_node_type, op_config.<op>.qtype, node_config.<node>.qtype.
+TEST(Compile, QuantConfigSelectsPrecisions) {
+  Status st;
+  CompileResult all16 = compile_with(Dir("qc_all"), "  quant_config: {\"model_config\": {\"all_node_type\": \"int16\"}}\n", &st);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  EXPECT_GT(all16.nodes_int16, 0);
+  EXPECT_EQ(all16.nodes_int8, 0);
+  CompileResult conv16 = compile_with(Dir("qc_op"), "  quant_config: {\"op_config\": {\"Conv\": {\"qtype\": \"int16\"}}}\n", &st);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  EXPECT_GT(conv16.nodes_int16, 0);
+  EXPECT_GT(conv16.nodes_int8, 0);
+  CompileResult fl = compile_with(Dir("qc_node"), "  quant_config: {\"node_config\": {\"/fc/Gemm\": {\"qtype\": \"float32\"}}}\n", &st);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  EXPECT_EQ(fl.nodes_float, 1);
+  compile_with(Dir("qc_bad"), "  quant_config: {\"node_config\": {\"nope\": {\"qtype\": \"int16\"}}}\n", &st);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("nope"), std::string::npos) << st.message();
+  compile_with(Dir("qc_badtype"), "  quant_config: {\"op_config\": {\"Conv\": {\"qtype\": \"int4\"}}}\n", &st);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("int4"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace kaiwu
