@@ -46,6 +46,7 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
       *out = ref_kernel<float>(p, col);
       return Status::Ok();
     case DType::kF64: *out = ref_kernel<double>(p, col); return Status::Ok();
+    case DType::kI16: *out = ref_kernel<int16_t>(p, col); return Status::Ok();  // int16 fixed-point models
     case DType::kI8:
       if (!init.reference_only && !want_indices && p.in_dims.size() <= 2) {
         *out = make_kernel(

@@ -6,7 +6,9 @@
 
 #include "core/parallel.h"
 #include "kernels/ref/qconv.h"
+#include "kernels/ref/qconv16.h"
 #include "kernels/ref/quantize.h"
+#include "kernels/x86/qconv16.h"
 #include "kernels/x86/qconv_onednn.h"
 #include "kernels/x86/quantize.h"
 #include "ops/conv_geometry.h"
@@ -50,10 +52,15 @@ class QConvKernel : public Kernel {
   bool reference_only = false;
   std::unique_ptr<kernels::x86::QConvOnednn> fast;
   bool fused = false, w_packed = false, w_zp_known_ok = false;
+  // x or y int16 (QLinearConv only): int64 accumulation and double requantization (kernels/ref/qconv16.h). Fast
+  // paths: fast16 (int16 x as two oneDNN int8 halves) or, for an 8-bit x, `fast` in raw int32 mode.
+  bool wide = false;
+  std::unique_ptr<kernels::x86::QConv16Onednn> fast16;
 
-  const char* impl_name() const override { return fast ? "onednn" : "ref"; }
+  const char* impl_name() const override { return fast16 ? "onednn_int16_split" : (fast ? "onednn" : "ref"); }
 
   Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
+    if (wide) return run_wide(in, out);
     const int64_t m = g.shape.out_channels;
     const bool qlinear = ix.qlinear();
     const Tensor* xzt = opt_input(in, ix.x_zp);
@@ -97,6 +104,74 @@ class QConvKernel : public Kernel {
     if (nhwc && st.ok())
       permute_channels(y, y_final, g.shape.batch, m, plane, dtype_size(yt), true);
     return st;
+  }
+
+  // QLinearConv with an int16 x or y (see ops/qconv_kernel.h).
+  Status run_wide(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+    const int64_t m = g.shape.out_channels;
+    const Tensor* xzt = opt_input(in, ix.x_zp);
+    const int32_t x_zp = xzt ? static_cast<int32_t>(xzt->get_i64(0)) : 0;
+    const std::vector<int32_t> w_zp = expand(read_zero_points(opt_input(in, ix.w_zp), 1), m);
+    const Tensor* bt = opt_input(in, ix.bias);
+    const int32_t* bias = bt ? bt->data<int32_t>() : nullptr;
+    const Tensor* yzt = opt_input(in, ix.y_zp);
+    const int32_t y_zp = yzt ? static_cast<int32_t>(yzt->get_i64(0)) : 0;
+    const float xs = static_cast<float>(in[ix.x_scale]->get_f64(0));
+    const float ys = static_cast<float>(in[ix.y_scale]->get_f64(0));
+    const std::vector<float> ws = expand(read_scales(*in[ix.w_scale]), m);
+    std::vector<float> mult(m);
+    bool finite = true;
+    for (int64_t c = 0; c < m; ++c) {
+      mult[c] = xs * ws[c] / ys;  // (x_scale * w_scale) / y_scale, in float, as for int8
+      finite = finite && std::isfinite(mult[c]);
+    }
+    const int64_t total = out[0]->numel(), plane = g.out_plane;
+    const bool w_ok = w_zp_known_ok || kernels::x86::QConvOnednn::weights_supported(wt, w_zp.data(), m);
+    if (finite && w_ok && (fast16 ? x_zp == 0 : fast != nullptr)) {
+      const void* w = w_packed ? nullptr : in[ix.w]->raw();
+      // Scratch without zero-filling (every element is written before it is read).
+      std::unique_ptr<int32_t[]> acc_lo(new int32_t[total]), acc_hi(fast16 ? new int32_t[total] : nullptr);
+      if (fast16) {
+        const int64_t nx = in[ix.x]->numel();
+        const int16_t* x = in[ix.x]->data<int16_t>();
+        std::unique_ptr<uint8_t[]> lo(new uint8_t[nx]);
+        std::unique_ptr<int8_t[]> hi(new int8_t[nx]);
+        parallel_for(nx, 32768, [&](int64_t b, int64_t e) { kernels::x86::split_int16(x, lo.get(), hi.get(), b, e); });
+        KW_RETURN_IF_ERROR(fast16->run(lo.get(), hi.get(), w, acc_lo.get(), acc_hi.get()));
+      } else {
+        KW_RETURN_IF_ERROR(fast->run(in[ix.x]->raw(), x_zp, w, nullptr, 0, acc_lo.get()));
+      }
+      const int32_t* lo_acc = acc_lo.get();
+      const int32_t* hi_acc = acc_hi.get();
+      void* y = out[0]->raw();
+      parallel_for(total, 16384, [&](int64_t b, int64_t e) {
+        kernels::x86::requantize_split_s32(lo_acc, hi_acc, bias, yt, y, m, nhwc ? 1 : plane, mult.data(), y_zp, b, e);
+      });
+      return Status::Ok();
+    }
+    // Reference: NCHW, whole output planes per chunk, accumulated in int64 then requantized.
+    const kernels::ref::QConvShape& s = g.shape;
+    const void* x = in[ix.x]->raw();
+    void* y = out[0]->raw();
+    std::vector<uint8_t> x_nchw, y_nchw;
+    if (nhwc) {
+      x_nchw.resize(in[ix.x]->nbytes());
+      permute_channels(x, x_nchw.data(), s.batch, s.in_channels, s.in[0] * s.in[1] * s.in[2], dtype_size(xt), false);
+      x = x_nchw.data();
+      y_nchw.resize(out[0]->nbytes());
+      y = y_nchw.data();
+    }
+    const int64_t planes = s.batch * m;
+    std::vector<int64_t> acc(planes * plane);
+    const void* w = in[ix.w]->raw();
+    const int64_t cost = plane * (s.in_channels / s.group) * s.kernel[0] * s.kernel[1] * s.kernel[2];
+    const int64_t grain = cost >= 65536 ? 1 : 65536 / (cost + 1) + 1;
+    parallel_for(planes, grain, [&](int64_t b, int64_t e) {
+      kernels::ref::qconv_s64(xt, x, x_zp, wt, w, w_zp.data(), bias, acc.data(), s, b, e);
+      kernels::ref::requantize_s64(acc.data(), yt, y, m, plane, mult.data(), y_zp, b * plane, e * plane);
+    });
+    if (nhwc) permute_channels(y, out[0]->raw(), s.batch, m, plane, dtype_size(yt), true);
+    return Status::Ok();
   }
 
   Status run_nchw(const std::vector<const Tensor*>& in, const void* x, void* y, int32_t x_zp,
@@ -152,9 +227,10 @@ Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
     if (x.shape.size() != 4) return ctx.fail("layout NHWC needs a 4-D input");
     x.shape = nhwc_to_nchw(x.shape);
   }
-  if (!is_q8(x.dtype) || !is_q8(w.dtype))
-    return ctx.fail(std::string("x and w must be uint8 or int8, got ") + dtype_name(x.dtype) + " and " +
-                    dtype_name(w.dtype));
+  const bool x_ok = is_q8(x.dtype) || (x.dtype == DType::kI16 && ix.qlinear());
+  if (!x_ok || !is_q8(w.dtype))
+    return ctx.fail(std::string("x must be uint8 or int8 (or int16 for QLinearConv) and w uint8 or int8, got ") +
+                    dtype_name(x.dtype) + " and " + dtype_name(w.dtype));
   QConvGeometry g;
   std::string why = qconv_geometry(ctx.node(), x.shape, w.shape, &g);
   if (!why.empty()) return ctx.fail(why);
@@ -176,7 +252,8 @@ Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
   if (ix.qlinear()) {
     if (!has(ix.x_scale) || !has(ix.w_scale) || !has(ix.y_scale)) return ctx.fail("needs x_scale, w_scale and y_scale");
     yt = has(ix.y_zp) ? ctx.input(ix.y_zp).dtype : x.dtype;
-    if (!is_q8(yt)) return ctx.fail(std::string("y_zero_point must be uint8 or int8, got ") + dtype_name(yt));
+    if (!is_q8(yt) && yt != DType::kI16)
+      return ctx.fail(std::string("y_zero_point must be uint8, int8 or int16, got ") + dtype_name(yt));
     for (const std::string& e : {check(ix.x_scale, "x_scale", false, DType::kF32),
                                  check(ix.w_scale, "w_scale", true, DType::kF32),
                                  check(ix.y_scale, "y_scale", false, DType::kF32), check(ix.y_zp, "y_zero_point", false, yt)})
@@ -206,6 +283,50 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
   const int64_t m = k->g.shape.out_channels;
   const bool qlinear = ix.qlinear();
   namespace x86 = kernels::x86;
+  k->wide = qlinear && (k->xt == DType::kI16 || k->yt == DType::kI16);
+  if (k->wide) {
+    const bool x16 = k->xt == DType::kI16;
+    if (init.reference_only || !x86::QConvOnednn::types_supported(x16 ? DType::kU8 : k->xt, k->wt, DType::kI32)) {
+      *out = std::move(k);
+      return Status::Ok();
+    }
+    const Tensor* wzv = value(init, ix.w_zp);
+    const bool wz_known = !has(init, ix.w_zp) || wzv;
+    std::vector<int32_t> wz = expand(read_zero_points(has(init, ix.w_zp) ? wzv : nullptr, 1), m);
+    if (wz_known && !x86::QConvOnednn::weights_supported(k->wt, wz.data(), m)) {
+      *out = std::move(k);
+      return Status::Ok();
+    }
+    x86::QConvOnednnConfig c;
+    c.shape = k->g.shape;
+    c.nsp = k->g.nsp;
+    for (int i = 0; i < c.nsp; ++i) c.pads_end[3 - c.nsp + i] = k->g.pads_end[i];
+    c.xt = k->xt;
+    c.wt = k->wt;
+    c.yt = DType::kI32;
+    c.nhwc = k->nhwc;
+    const Tensor* xzv = value(init, ix.x_zp);
+    c.x_zp_is_zero = !has(init, ix.x_zp) || (xzv && xzv->get_i64(0) == 0);
+    const Tensor* wv = value(init, ix.w);
+    if (x16) {
+      std::unique_ptr<x86::QConv16Onednn> f;
+      if (x86::QConv16Onednn::create(c, &f).ok()) {
+        if (wv) KW_RETURN_IF_ERROR(f->pack_weights(wv->raw()).with_context(init.node.describe()));
+        k->w_packed = wv != nullptr;
+        k->fast16 = std::move(f);
+      }
+    } else {
+      std::unique_ptr<x86::QConvOnednn> f;
+      if (x86::QConvOnednn::create(c, &f).ok()) {
+        if (wv) KW_RETURN_IF_ERROR(f->pack_weights(wv->raw()).with_context(init.node.describe()));
+        k->w_packed = wv != nullptr;
+        k->fast = std::move(f);
+      }
+    }
+    k->w_zp_known_ok = wz_known;
+    *out = std::move(k);
+    return Status::Ok();
+  }
   if (!init.reference_only && x86::QConvOnednn::types_supported(k->xt, k->wt, qlinear ? k->yt : DType::kI32)) {
     // Weight zero points known now decide once; run-time ones are checked at every run.
     const Tensor* wzv = value(init, ix.w_zp);

@@ -3,6 +3,13 @@
 // w - w_zp an s8 tensor, and oneDNN has a non-reference implementation; otherwise the scalar reference, split over
 // output planes. Scales known at prepare time are fused into oneDNN; run-time scales use oneDNN's exact int32
 // output and the AVX-512 requantization.
+//
+// int16 (QLinearConv / kaiwu.QLinearConv only, for the int16 nodes of the fixed-point model): x and / or y may be
+// int16 (int16 x: zero point 0 on the fast path). The accumulation is exact in int64 and the requantization is
+//   y = saturate(round_half_even((double)(acc + bias) * (double)M[m]) + y_zp),  M[m] = x_scale * w_scale[m] / y_scale
+// with M computed in float like the int8 path (kernels/ref/qconv16.h). Kernels: the scalar reference (whole output
+// planes per chunk); for int16 x, x = 256 * (x >> 8) + (x & 255) runs as two exact oneDNN int8 convolutions
+// (kernels/x86/qconv16.h); for an 8-bit x with an int16 y, oneDNN's raw int32 output. All bit-identical.
 #pragma once
 #include <memory>
 

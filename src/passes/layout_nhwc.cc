@@ -30,7 +30,7 @@ bool is_nhwc_candidate(const ir::Node& n, const ops::GraphShapes& gs) {
   const DType t = it->second.dtype;
   const bool q8 = t == DType::kI8 || t == DType::kU8;
   // Integer ops of the fixed-point model: int8 convolution and average pooling.
-  if (q8 && n.domain.empty() && n.op_type == "QLinearConv") return true;
+  if ((q8 || t == DType::kI16) && n.domain.empty() && n.op_type == "QLinearConv") return true;
   if (q8 && n.domain == "kaiwu" && (n.op_type == "QGlobalAveragePool" || n.op_type == "QAveragePool")) return true;
   if (t != DType::kF32) return false;
   if (n.domain == "kaiwu" && n.op_type == "Conv") return true;

@@ -5,11 +5,15 @@
 //   DQ(x) -> Conv [-> Relu|Clip] -> Q      QLinearConv (activation = saturation of the output range)
 //   DQ(a), DQ(b) -> Add | Mul -> Q          kaiwu.QAdd | kaiwu.QMul
 //   DQ(x) -> Div(x, float const) -> Q       kaiwu.Requantize (the divisor folds into the input scale)
-//   DQ(x) -> unary op -> Q                  kaiwu.QLut (256-entry table computed by the float op itself)
+//   DQ(x) -> unary op -> Q                  kaiwu.QLut (a table computed by the float op itself: 256 entries for
+//                                           int8 inputs, 65536 for int16)
 //   DQ(x) -> [Global]AveragePool -> Q       kaiwu.Q[Global]AveragePool
 //   DQ(x) -> MaxPool | data movement -> Q   the same op on the integer tensor (same qparams in and out)
 //   DQ(x_i) -> Concat -> Q                  kaiwu.Requantize on inputs with other qparams, then Concat
 //
+// int16 nodes (node_info / quant_config / set_all_nodes_int16) lower the same way: int16 QLinearConv (exact int64
+// accumulation; the fast path splits x into two int8 halves for oneDNN), QAdd/QMul, 65536-entry QLut, pools, data
+// movement; an int8 operand meeting an int16 one is converted exactly with Requantize.
 // Everything else stays a float island between DequantizeLinear and QuantizeLinear (reported with the reason).
 // Graph inputs and outputs stay float (QuantizeLinear after the inputs, DequantizeLinear before the outputs).
 #pragma once

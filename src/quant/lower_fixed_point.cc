@@ -1,4 +1,11 @@
 // QDQ -> fixed-point lowering (see quant/fixed_point.h).
+//
+// int16 nodes (QuantOptions.int16_nodes / all_int16: int16 activations, int8 weights, int32 bias) lower to the same
+// integer ops on int16 tensors: QLinearConv with an int16 input and / or output (exact int64 accumulation, double
+// requantization, ops/qconv_kernel.h), QAdd / QMul (an int8 operand meeting an int16 one is first requantized to
+// int16 with its own scale, exactly), QLut with a 65536-entry table, Q[Global]AveragePool, Requantize, and data
+// movement / max pooling when the runtime has an int16 kernel for the op (probed through the op registry). The
+// report's `how` ends with "(int16)" for them.
 #include <cmath>
 #include <optional>
 #include <set>
@@ -6,6 +13,7 @@
 #include "core/qmath.h"
 #include "ir/graph_edit.h"
 #include "ops/graph_shapes.h"
+#include "ops/op_def.h"
 #include "quant/fixed_point.h"
 
 namespace kaiwu::quant {
@@ -72,11 +80,19 @@ class Lowerer {
       std::vector<ir::Node> made;
       std::vector<size_t> consumed;  // Q nodes (and fused activations) that the integer op replaces
       const size_t renames_before = renames_.size();
+      wide_ = false;
       std::string why = lower(n, &made, &consumed);
       if (!why.empty()) renames_.resize(renames_before);  // a failed attempt leaves no trace
       if (why.empty()) {
         r.integer = true;
-        r.how = made.back().domain.empty() ? made.back().op_type : made.back().domain + "." + made.back().op_type;
+        const ir::Node* main = &made.back();  // the op named after the node (not a helper Reshape / Requantize)
+        for (const auto& mn : made)
+          if (mn.name == n.name) {
+            main = &mn;
+            break;
+          }
+        r.how = main->domain.empty() ? main->op_type : main->domain + "." + main->op_type;
+        if (wide_) r.how += " (int16)";
         for (size_t c : consumed) dropped[c] = true;
         for (auto& mn : made) og.nodes.push_back(std::move(mn));
       } else {
@@ -111,6 +127,9 @@ class Lowerer {
   std::vector<std::pair<std::string, std::string>> renames_;
   std::map<std::string, Tensor> new_inits_;
   std::set<std::string> taken_;
+  mutable bool wide_ = false;  // the node being lowered reads or writes an int16 tensor
+  ops::GraphShapes shapes_;     // of the QDQ model (for the int16 kernel probes), computed on first use
+  bool have_shapes_ = false;
 
   const Tensor* init(const std::string& v) const {
     auto it = g_.initializers.find(v);
@@ -146,6 +165,7 @@ class Lowerer {
     q->zp = qd.inputs[2];
     q->z = static_cast<int32_t>(z->get_i64(0));
     q->t = z->dtype();
+    if (q->t == DType::kI16) wide_ = true;
     return int_type == DType::kUndefined || q->t == int_type;
   }
 
@@ -208,7 +228,6 @@ class Lowerer {
   std::string lower_conv(const ir::Node& n, std::vector<ir::Node>* made, std::vector<size_t>* consumed) {
     QTensor x, y;
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized activation";
-    if (!is_q8(x.t)) return std::string("input is ") + dtype_name(x.t) + " (int16 convolution runs in float)";
     const ir::Node* wd = n.has_input(1) ? producer(n.inputs[1]) : nullptr;
     if (!wd || wd->op_type != "DequantizeLinear" || !init(wd->inputs[0])) return "weight is not a quantized constant";
     const Tensor* w = init(wd->inputs[0]);
@@ -271,7 +290,6 @@ class Lowerer {
       }
     }
     if (!out.empty() && !requantized(out, &y, consumed)) return "output is not quantized";
-    if (!is_q8(y.t)) return "output is not int8";
     consumed->insert(consumed->end(), fused.begin(), fused.end());
     ir::Node q = make(n, "", "QLinearConv",
                       {x.q, x.scale, x.zp, wd->inputs[0], wd->inputs[1], wd->inputs[2], y.scale, y.zp}, {y.q});
@@ -291,7 +309,6 @@ class Lowerer {
       return "Gemm with transA or alpha/beta != 1 runs in float";
     QTensor x, y;
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized activation";
-    if (!is_q8(x.t)) return "int16 Gemm runs in float";
     const ir::Node* wd = n.has_input(1) ? producer(n.inputs[1]) : nullptr;
     if (!wd || wd->op_type != "DequantizeLinear" || !init(wd->inputs[0])) return "weight is not a quantized constant";
     const Tensor* w = init(wd->inputs[0]);
@@ -309,7 +326,7 @@ class Lowerer {
       if (!b || b->dtype() != DType::kI32 || b->numel() != m) return "bias is not an int32 constant";
       bias = bd->inputs[0];
     }
-    if (!requantized(n.outputs[0], &y, consumed) || !is_q8(y.t)) return "output is not quantized to int8";
+    if (!requantized(n.outputs[0], &y, consumed)) return "output is not quantized";
     Tensor w4 = Tensor::empty(DType::kI8, {m, k, 1, 1});
     for (int64_t o = 0; o < m; ++o)
       for (int64_t i = 0; i < k; ++i)
@@ -341,9 +358,22 @@ class Lowerer {
     QTensor a, b, y;
     if (n.inputs.size() != 2 || !dequantized(n.inputs[0], &a) || !dequantized(n.inputs[1], &b))
       return "inputs are not dequantized tensors";
-    if (!is_q8(a.t) || !is_q8(b.t)) return "int16 elementwise runs in float";
     if (!requantized(n.outputs[0], &y, consumed)) return "output is not quantized";
-    if (!is_q8(y.t)) return "output is not int8";
+    // QAdd / QMul read one input type: an 8-bit operand next to an int16 one becomes int16 (same scale and zero
+    // point, so the Requantize is exact).
+    for (QTensor* v : {&a, &b}) {
+      const QTensor& other = v == &a ? b : a;
+      if (v->t == other.t || v->t == DType::kI16) continue;
+      if (other.t != DType::kI16) return "operands are int8 and uint8";
+      QTensor w = *v;
+      w.t = DType::kI16;
+      w.zp = add_scalar(n.name + "_zp16", Tensor::from_vector<int16_t>({static_cast<int16_t>(v->z)}));
+      w.q = fresh(v->q + "_int16");
+      ir::Node rq = make(n, "kaiwu", "Requantize", {v->q, v->scale, v->zp, v->scale, w.zp}, {w.q});
+      rq.name = fresh(n.name + "_to_int16");
+      made->push_back(std::move(rq));
+      *v = w;
+    }
     made->push_back(make(n, "kaiwu", n.op_type == "Add" ? "QAdd" : "QMul",
                          {a.q, a.scale, a.zp, b.q, b.scale, b.zp, y.scale, y.zp}, {y.q}));
     return "";
@@ -389,8 +419,7 @@ class Lowerer {
   std::string lower_avg_pool(const ir::Node& n, std::vector<ir::Node>* made, std::vector<size_t>* consumed) {
     QTensor x, y;
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized tensor";
-    if (!is_q8(x.t)) return "int16 pooling runs in float";
-    if (!requantized(n.outputs[0], &y, consumed) || !is_q8(y.t)) return "output is not quantized to int8";
+    if (!requantized(n.outputs[0], &y, consumed)) return "output is not quantized";
     ir::Node p = make(n, "kaiwu", n.op_type == "AveragePool" ? "QAveragePool" : "QGlobalAveragePool",
                       {x.q, x.scale, x.zp, y.scale, y.zp}, {y.q});
     p.attrs = n.attrs;
@@ -398,10 +427,11 @@ class Lowerer {
     return "";
   }
 
-  // The 256-entry table of unary node `n` from input qparams x to output qparams y: the float op evaluated (by
-  // constant folding) on every dequantized input value, then quantized. Null if the op cannot be evaluated.
+  // The table of unary node `n` from input qparams x to output qparams y (256 entries for an 8-bit x, 65536 for an
+  // int16 x, of y's type): the float op evaluated (by constant folding) on every dequantized input value, then
+  // quantized. Null if the op cannot be evaluated.
   std::optional<Tensor> tabulate(const ir::Node& n, const QTensor& x, const QTensor& y) const {
-    // Evaluate the op on the 256 dequantized input values.
+    // Evaluate the op on every dequantized input value.
     ir::Model tiny;
     tiny.opsets = src_.opsets;
     ir::Node e = n;
@@ -432,15 +462,17 @@ class Lowerer {
     tiny.graph.outputs.push_back(vo);
     ops::GraphShapes gs = ops::infer_graph_shapes(tiny);
     auto it = gs.constants.find("y");
-    if (it == gs.constants.end() || it->second.dtype() != DType::kF32 || it->second.numel() != 256) {
+    const int64_t entries = static_cast<int64_t>(xv.size());
+    if (it == gs.constants.end() || it->second.dtype() != DType::kF32 || it->second.numel() != entries) {
       return std::nullopt;
     }
     const QRange yr = range_of(y.t);
-    Tensor table = Tensor::empty(y.t, {256});
-    for (int k = 0; k < 256; ++k) {
+    Tensor table = Tensor::empty(y.t, {entries});
+    for (int64_t k = 0; k < entries; ++k) {
       const int32_t q = quantize_value(it->second.data<float>()[k], y.s, y.z, yr);
       if (y.t == DType::kI8) table.data<int8_t>()[k] = static_cast<int8_t>(q);
-      else table.data<uint8_t>()[k] = static_cast<uint8_t>(q);
+      else if (y.t == DType::kU8) table.data<uint8_t>()[k] = static_cast<uint8_t>(q);
+      else table.data<int16_t>()[k] = static_cast<int16_t>(q);
     }
     return table;
   }
@@ -449,17 +481,47 @@ class Lowerer {
   std::string lower_lut(const ir::Node& n, std::vector<ir::Node>* made, std::vector<size_t>* consumed) {
     QTensor x, y;
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized tensor";
-    if (!is_q8(x.t)) return "int16 activation runs in float";
     for (size_t i = 1; i < n.inputs.size(); ++i)
       if (!n.inputs[i].empty() && !init(n.inputs[i]) && !dequantized(n.inputs[i], &y))
         return "operand '" + n.inputs[i] + "' is not constant";
     if (!requantized(n.outputs[0], &y, consumed)) return "output is not quantized";
-    if (!is_q8(y.t)) return "output is not int8";
     auto table = tabulate(n, x, y);
     if (!table) return "could not tabulate " + n.op_type;
     std::string tn = add_scalar(n.name + "_table", std::move(*table));
     made->push_back(make(n, "kaiwu", "QLut", {x.q, tn}, {y.q}));
     return "";
+  }
+
+  // True if the runtime has a kernel for `n` with its input 0 an int16 tensor of that input's inferred shape (the
+  // op's infer and create are tried, reference and optimized). Shape-only ops need no probe.
+  bool runs_on_int16(const ir::Node& n) {
+    static const std::set<std::string> generic = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+    if (generic.count(n.op_type)) return true;
+    const ops::OpDef* def = ops::find_op("", n.op_type);
+    if (!def) return false;
+    if (!have_shapes_) {
+      shapes_ = ops::infer_graph_shapes(src_);
+      have_shapes_ = true;
+    }
+    auto d = shapes_.desc.find(n.inputs[0]);
+    if (d == shapes_.desc.end()) return false;
+    std::vector<ops::TensorDesc> in = {{DType::kI16, d->second.shape}};
+    std::vector<const Tensor*> vals = {nullptr};
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      const Tensor* c = n.inputs[i].empty() ? nullptr : init(n.inputs[i]);
+      auto di = shapes_.desc.find(n.inputs[i]);
+      if (!n.inputs[i].empty() && !c && di == shapes_.desc.end()) return false;
+      in.push_back(n.inputs[i].empty() ? ops::TensorDesc{} : (c ? ops::TensorDesc{c->dtype(), c->shape()} : di->second));
+      vals.push_back(c);
+    }
+    ops::InferContext ctx(n, src_.opset(), in, vals);
+    if (!def->infer(ctx).ok()) return false;
+    for (bool ref : {true, false}) {
+      ops::KernelInit ki{n, src_.opset(), in, ctx.outputs, vals, 1, ref};
+      std::unique_ptr<ops::Kernel> k;
+      if (!def->create(ki, &k).ok()) return false;
+    }
+    return true;
   }
 
   // Data movement and max pooling: the same op on the integer tensor when every output keeps the input's qparams.
@@ -468,6 +530,7 @@ class Lowerer {
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized tensor";
     if (n.op_type == "Resize" && n.attr_string("mode", "nearest") != "nearest") return "linear resize runs in float";
     if ((n.op_type == "MaxPool") && n.outputs.size() > 1 && !n.outputs[1].empty()) return "MaxPool indices used";
+    if (x.t == DType::kI16 && !runs_on_int16(n)) return n.op_type + " has no int16 kernel";
     ir::Node c = n;
     c.inputs[0] = x.q;
     for (size_t i = 1; i < c.inputs.size(); ++i) {

@@ -98,5 +98,19 @@ void qlut(bool x_signed, const uint8_t* x, const uint8_t* table, uint8_t* y, int
   for (int64_t i = begin; i < end; ++i) y[i] = table[static_cast<uint8_t>(x[i] ^ flip)];
 }
 
+void qlut_wide(DType xt, const void* x, DType yt, const void* table, void* y, int64_t begin, int64_t end) {
+  dispatch_qtype(xt, [&](auto xv) {
+    using TX = decltype(xv);
+    dispatch_qtype(yt, [&](auto yv) {
+      using TY = decltype(yv);
+      const TX* xp = static_cast<const TX*>(x);
+      const TY* t = static_cast<const TY*>(table);
+      TY* yp = static_cast<TY*>(y);
+      constexpr int32_t off = -static_cast<int32_t>(std::numeric_limits<TX>::lowest());
+      for (int64_t i = begin; i < end; ++i) yp[i] = t[static_cast<int32_t>(xp[i]) + off];
+    });
+  });
+}
+
 }  // namespace ref
 }  // namespace kaiwu::kernels

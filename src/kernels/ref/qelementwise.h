@@ -103,5 +103,9 @@ void requantize(DType xt, const void* x, DType yt, void* y, const RequantizePara
 // index is x + 128), table has 256 entries.
 void qlut(bool x_signed, const uint8_t* x, const uint8_t* table, uint8_t* y, int64_t begin, int64_t end);
 
+// QLut of any width: y[i] = table[x[i] - lowest(xt)] over [begin, end). xt i8 / u8 / i16 (an int16 x indexes a
+// 65536-entry table at x + 32768), table and y of type yt (i8 / u8 / i16).
+void qlut_wide(DType xt, const void* x, DType yt, const void* table, void* y, int64_t begin, int64_t end);
+
 }  // namespace ref
 }  // namespace kaiwu::kernels

@@ -130,4 +130,26 @@ void qlut(bool x_signed, const uint8_t* x, const uint8_t* table, uint8_t* y, int
 #endif
 }
 
+void qlut_wide(DType xt, const void* x, DType yt, const void* table, void* y, int64_t begin, int64_t end) {
+#if defined(KW_QOPS_AVX512)
+  if (xt == DType::kI16) {
+    const int16_t* xp = static_cast<const int16_t*>(x);
+    const int es = yt == DType::kI16 ? 2 : 1;
+    const __m512i off = _mm512_set1_epi32(32768);
+    int64_t i = begin;
+    for (; i < end; i += 16) {
+      const __mmask16 m = end - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (end - i)) - 1);
+      const __m512i idx = _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, xp + i)), off);
+      // Masked-off lanes gather nothing; each lane reads 4 bytes at its entry and keeps the low 1 or 2.
+      const __m512i v = es == 2 ? _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, table, 2)
+                                : _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, table, 1);
+      if (es == 2) _mm512_mask_cvtepi32_storeu_epi16(static_cast<int16_t*>(y) + i, m, v);
+      else _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(y) + i, m, v);
+    }
+    return;
+  }
+#endif
+  ref::qlut_wide(xt, x, yt, table, y, begin, end);
+}
+
 }  // namespace kaiwu::kernels::x86

@@ -59,6 +59,9 @@ void requantize(DType xt, const void* x, DType yt, void* y, const ref::Requantiz
 // As ref::qlut (AVX-512 VBMI byte permutes over the 256-byte table).
 void qlut(bool x_signed, const uint8_t* x, const uint8_t* table, uint8_t* y, int64_t begin, int64_t end);
 // True when the kernels above have a vector path on this build (else they call the reference).
+// As ref::qlut_wide; an int16 x uses AVX-512 gathers, which read up to 4 bytes from each entry: `table` must have
+// 4 readable bytes after its last entry.
+void qlut_wide(DType xt, const void* x, DType yt, const void* table, void* y, int64_t begin, int64_t end);
 bool qelementwise_vectorized();
 bool qlut_vectorized();
 
