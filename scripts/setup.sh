@@ -9,6 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APT_PKGS=(build-essential cmake pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler
   libdnnl-dev ocl-icd-opencl-dev
+  libjpeg-dev zlib1g-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev pybind11-dev
   python3-dev python3-venv python3-numpy
   dataset-fashion-mnist libonnx-testdata
@@ -29,7 +30,7 @@ if [ "${1:-}" != "--no-python" ]; then
     echo "[setup] creating $VENV from /usr/bin/python3"
     /usr/bin/python3 -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -c "import onnxruntime, onnx, numpy, PIL" 2>/dev/null; then
+  if ! "$VENV/bin/python" -c "import onnxruntime, onnx, numpy, PIL, pytest" 2>/dev/null; then
     echo "[setup] pip install test/bench packages into $VENV"
     "$VENV/bin/pip" install -q -r "$ROOT/scripts/requirements-dev.txt"
   fi

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   kaiwu::cli::add_config_gen_command(app);
   kaiwu::cli::add_exec_command(app);
   kaiwu::cli::add_perf_command(app);
+  kaiwu::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

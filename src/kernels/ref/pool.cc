@@ -138,6 +138,7 @@ template void max_pool<float>(const PoolParams&, const float*, float*, int64_t*,
 template void max_pool<double>(const PoolParams&, const double*, double*, int64_t*, bool);
 template void max_pool<int8_t>(const PoolParams&, const int8_t*, int8_t*, int64_t*, bool);
 template void max_pool<uint8_t>(const PoolParams&, const uint8_t*, uint8_t*, int64_t*, bool);
+template void max_pool<int16_t>(const PoolParams&, const int16_t*, int16_t*, int64_t*, bool);
 template void global_max_pool<float>(int64_t, int64_t, int64_t, ActLayout, const float*, float*);
 template void global_max_pool<double>(int64_t, int64_t, int64_t, ActLayout, const double*, double*);
 template void global_max_pool<int8_t>(int64_t, int64_t, int64_t, ActLayout, const int8_t*, int8_t*);
