@@ -11,6 +11,7 @@ void add_compile_command(CLI::App& app);
 void add_config_gen_command(CLI::App& app);  // cmd_config_gen.cc
 void add_exec_command(CLI::App& app);        // cmd_exec.cc: model_info / infer / perf (hrt_model_exec)
 void add_perf_command(CLI::App& app);        // cmd_perf.cc: static performance estimate
+void add_info_command(CLI::App& app);        // cmd_info.cc: describe an artifact (hb_model_info)
 void add_eval_command(CLI::App& app);        // cmd_eval.cc: accuracy on labelled data, model comparison
 
 // The exit code the chosen subcommand set (0 by default).

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   kaiwu::cli::add_exec_command(app);
   kaiwu::cli::add_perf_command(app);
   kaiwu::cli::add_eval_command(app);
+  kaiwu::cli::add_info_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
