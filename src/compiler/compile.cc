@@ -18,12 +18,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "calib/calibrate.h"
 #include "compiler/eval.h"
 #include "compiler/load_qparams.h"
 #include "compiler/pipeline.h"
+#include "compiler/preprocess.h"
 #include "compiler/progress.h"
 #include "compiler/report.h"
 #include "config/compile_config.h"
@@ -401,12 +403,23 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
             std::to_string(lower_report.float_count()) + " float nodes");
   for (const auto& ln : lower_report.nodes)
     if (!ln.integer) log_.info("  float in the fixed-point model: " + ln.name + " (" + ln.op_type + "): " + ln.how);
-  ir::Model deployable = fixed;
-  KW_RETURN_IF_ERROR(passes::optimize_for_cpu(deployable).with_context("optimizing the deployable model"));
   // The model of the "Quantized Cosine" column, run by Kaiwu's runtime, and its file name for the report: the
-  // fixed-point model, with its integer tensors dequantized under their float names for the comparison.
+  // fixed-point model (before its preprocessing, so it takes the float inputs of the evaluation samples), with its
+  // integer tensors dequantized under their float names for the comparison.
   ir::Model quantized_column_model = fixed;
   KW_RETURN_IF_ERROR(quant::expose_dequantized(best_model, compare_names, &quantized_column_model));
+  // Preprocessing (colour conversion, mean/scale, layout, the first quantization) goes into the fixed-point and
+  // deployable models only: they take the runtime frames (uint8 NHWC, nv12 as _y/_uv) of input_type_rt.
+  {
+    std::string pre_log;
+    KW_RETURN_IF_ERROR(compiler::insert_preprocessing(cfg_, &fixed, &pre_log).with_context("inserting the preprocessing"));
+    std::istringstream lines(pre_log);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) log_.info(line);
+  }
+  ir::Model deployable = fixed;
+  KW_RETURN_IF_ERROR(passes::optimize_for_cpu(deployable).with_context("optimizing the deployable model"));
+  compiler::fold_preprocess_layout(&deployable);
   const std::string quantized_column_file = prefix_ + "_quantized_model.onnx";
   std::vector<compiler::Cosines> cosines;
   {
@@ -443,7 +456,10 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   {
     perf::Report pr;
     const int threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-    KW_RETURN_IF_ERROR(perf::estimate(deployable, in_shapes, perf::builtin_target(target), threads, &pr)
+    std::map<std::string, Shape> dep_shapes;  // the configured shapes of the inputs the deployable still has
+    for (const auto& v : deployable.graph.inputs)
+      if (in_shapes.count(v.name)) dep_shapes[v.name] = in_shapes.at(v.name);
+    KW_RETURN_IF_ERROR(perf::estimate(deployable, dep_shapes, perf::builtin_target(target), threads, &pr)
                            .with_context("performance estimate"));
     pr.model = prefix_;
     KW_RETURN_IF_ERROR(write(prefix_ + ".json", perf::to_json(pr)));

@@ -103,6 +103,8 @@ class Lowerer {
     }
     for (const auto& [from, to] : renames_) ir::replace_uses(og, from, to);
     for (auto& [name, t] : new_inits_) og.initializers[name] = std::move(t);
+    ir::remove_dead_nodes(og);  // the Dequantize nodes the integer ops replaced
+    compose_tables(og);
     ir::remove_dead_nodes(og);
     // Initializers nobody reads any more (float weights of lowered convs, dropped Q scales).
     std::set<std::string> used;
@@ -149,6 +151,42 @@ class Lowerer {
     std::string name = fresh(base);
     new_inits_[name] = std::move(t);
     return name;
+  }
+
+  // QLut(QLut(x, T1), T2) with 8-bit tables and an intermediate read only there becomes QLut(x, T2 o T1): the
+  // same integers (each table is exact per value), one pass over the tensor instead of two.
+  static void compose_tables(ir::Graph& g) {
+    auto is_lut8 = [&](const ir::Node& n) {
+      if (n.domain != "kaiwu" || n.op_type != "QLut" || n.inputs.size() != 2) return false;
+      auto it = g.initializers.find(n.inputs[1]);
+      return it != g.initializers.end() && it->second.numel() == 256 && is_q8(it->second.dtype());
+    };
+    for (bool again = true; again;) {
+      again = false;
+      auto uses = ir::uses_of(g);
+      auto prod = g.producers();
+      for (auto& second : g.nodes) {
+        if (!is_lut8(second)) continue;
+        auto pit = prod.find(second.inputs[0]);
+        if (pit == prod.end()) continue;
+        const ir::Node& first = g.nodes[pit->second];
+        if (!is_lut8(first) || uses[first.outputs[0]].size() != 1 || ir::is_graph_output(g, first.outputs[0])) continue;
+        const Tensor& t1 = g.initializers.at(first.inputs[1]);
+        const Tensor& t2 = g.initializers.at(second.inputs[1]);
+        Tensor t = Tensor::empty(t2.dtype(), {256});
+        for (int i = 0; i < 256; ++i) {
+          const int mid = t1.dtype() == DType::kI8 ? t1.data<int8_t>()[i] + 128 : t1.data<uint8_t>()[i];
+          if (t2.dtype() == DType::kI8) t.data<int8_t>()[i] = t2.data<int8_t>()[mid];
+          else t.data<uint8_t>()[i] = t2.data<uint8_t>()[mid];
+        }
+        const std::string name = ir::unique_value_name(g, second.inputs[1] + "_composed");
+        g.initializers[name] = std::move(t);
+        second.inputs = {first.inputs[0], name};
+        again = true;
+        break;
+      }
+      if (again) ir::remove_dead_nodes(g);
+    }
   }
 
   // Per-tensor qparams from (scale, zero point) initializer inputs 1 and 2 of a Q/DQ node.
@@ -359,6 +397,19 @@ class Lowerer {
     if (n.inputs.size() != 2 || !dequantized(n.inputs[0], &a) || !dequantized(n.inputs[1], &b))
       return "inputs are not dequantized tensors";
     if (!requantized(n.outputs[0], &y, consumed)) return "output is not quantized";
+    // An 8-bit activation with a quantized scalar constant (x * a, x + b: PP-LCNet's learnable affine ops) is a
+    // unary function of x: one table, which later merges with the tables next to it.
+    for (size_t act = 0; act < 2; ++act) {
+      const QTensor& x = act == 0 ? a : b;
+      const QTensor& c = act == 0 ? b : a;
+      const Tensor* cv = init(c.q);
+      if (init(x.q) || !cv || cv->numel() != 1 || cv->rank() > 1 || !is_q8(x.t) || !is_q8(y.t)) continue;
+      auto table = tabulate(n, x, y, act);
+      if (!table) break;
+      std::string tn = add_scalar(n.name + "_table", std::move(*table));
+      made->push_back(make(n, "kaiwu", "QLut", {x.q, tn}, {y.q}));
+      return "";
+    }
     // QAdd / QMul read one input type: an 8-bit operand next to an int16 one becomes int16 (same scale and zero
     // point, so the Requantize is exact).
     for (QTensor* v : {&a, &b}) {
@@ -430,7 +481,7 @@ class Lowerer {
   // The table of unary node `n` from input qparams x to output qparams y (256 entries for an 8-bit x, 65536 for an
   // int16 x, of y's type): the float op evaluated (by constant folding) on every dequantized input value, then
   // quantized. Null if the op cannot be evaluated.
-  std::optional<Tensor> tabulate(const ir::Node& n, const QTensor& x, const QTensor& y) const {
+  std::optional<Tensor> tabulate(const ir::Node& n, const QTensor& x, const QTensor& y, size_t act = 0) const {
     // Evaluate the op on every dequantized input value.
     ir::Model tiny;
     tiny.opsets = src_.opsets;
@@ -440,9 +491,9 @@ class Lowerer {
     std::vector<float> xv;
     for (int32_t q = xr.qmin; q <= xr.qmax; ++q) xv.push_back(dequantize_value(q, x.s, x.z));
     tiny.graph.initializers["x"] = Tensor::from_vector<float>(xv, {static_cast<int64_t>(xv.size())});
-    e.inputs[0] = "x";
-    for (size_t i = 1; i < e.inputs.size(); ++i) {
-      if (e.inputs[i].empty()) continue;
+    e.inputs[act] = "x";
+    for (size_t i = 0; i < e.inputs.size(); ++i) {
+      if (i == act || e.inputs[i].empty()) continue;
       QTensor cq;
       if (const Tensor* c = init(e.inputs[i])) {
         tiny.graph.initializers[e.inputs[i]] = *c;

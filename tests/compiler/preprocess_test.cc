@@ -7,11 +7,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 
+#include <unistd.h>
+
 #include "compiler/preprocess.h"
 #include "kaiwu/session.h"
+#include "test_util.h"
+#include "deploy/deployable.h"
+#include "frontend/onnx/onnx_export.h"
+#include "frontend/onnx/onnx_import.h"
 #include "model_builder.h"
 #include "passes/passes.h"
 #include "runtime/graph_executor.h"
@@ -158,6 +165,8 @@ TEST(InsertPreprocessing, Nv12PyramidToRgbWithinOneStep) {
     mismatched += d != 0.f;
   }
   EXPECT_LT(mismatched, want[1].numel() / 100 + 1);
+  std::printf("%s%d of %lld int8 inputs differ by one step\n", log.c_str(), mismatched,
+              static_cast<long long>(want[1].numel()));
   // |w| <= 0.5, 27 taps: one step on every input moves an output by at most 27 * 0.5 * x_scale.
   for (int64_t i = 0; i < want[0].numel(); ++i)
     ASSERT_NEAR(want[0].data<float>()[i], got[0].data<float>()[i], 27 * 0.5 * kXScale + 1e-4);
@@ -195,6 +204,33 @@ TEST(InsertPreprocessing, GrayPyramidNhwc) {
   auto got = run(m, {{"x_y", g}}, {"y"});
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(same(want[0], got[0]));
+}
+
+// nv12 from ddr (kaiwu choice): one packed buffer x [N,H*3/2,W,1] (Y plane, then the interleaved UV plane), same
+// result as the pyramid form; a symbolic batch stays symbolic and runs with batch 2.
+TEST(InsertPreprocessing, Nv12DdrPackedAndSymbolicBatch) {
+  ir::Model base = make_model({1, 3, 8, 8}, false, false);
+  base.graph.inputs[0].dims[0] = ir::Dim::symbol("N");
+  ir::Model pyr = base, ddr = base;
+  ASSERT_TRUE(compiler::insert_preprocessing(cfg_for("nv12", "bgr", "NCHW", kMean, kScale, "pyramid"), &pyr, nullptr).ok());
+  Status s = compiler::insert_preprocessing(cfg_for("nv12", "bgr", "NCHW", kMean, kScale, "ddr"), &ddr, nullptr);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(ddr.graph.inputs.size(), 1u);
+  EXPECT_EQ(ddr.graph.inputs[0].name, "x");
+  EXPECT_EQ(ddr.graph.inputs[0].shape_string(), "[N, 12, 8, 1]");
+  EXPECT_EQ(pyr.graph.inputs[0].shape_string(), "[N, 8, 8, 1]");
+  Tensor y = u8({2, 8, 8, 1}, 51), uv = u8({2, 4, 4, 2}, 52);
+  Tensor packed = Tensor::empty(DType::kU8, {2, 12, 8, 1});
+  for (int n = 0; n < 2; ++n) {
+    std::memcpy(packed.data<uint8_t>() + n * 96, y.data<uint8_t>() + n * 64, 64);
+    std::memcpy(packed.data<uint8_t>() + n * 96 + 64, uv.data<uint8_t>() + n * 32, 32);
+  }
+  auto a = run(pyr, {{"x_y", y}, {"x_uv", uv}}, {"y"});
+  auto b = run(ddr, {{"x", packed}}, {"y"});
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].shape(), (Shape{2, 4, 8, 8}));
+  EXPECT_TRUE(same(a[0], b[0]));
 }
 
 // x -> QuantizeLinear -> QLinearConv (int8) -> DequantizeLinear -> y, like the lowered fixed-point model.
@@ -243,6 +279,33 @@ TEST(InsertPreprocessing, DeployableWritesNhwcDirectly) {
   ASSERT_EQ(b.size(), 1u);
   EXPECT_TRUE(same(a[0], b[0]));
   std::printf("fold_preprocess_layout folded %d transpose(s)\n", folded);
+
+  // The fixed-point model survives an ONNX round trip, the deployable a .kwm round trip through Session.
+  char tmpl[] = "/tmp/kaiwu_prep_XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  const std::string dir = tmpl;
+  ASSERT_TRUE(frontend::save_onnx(m, dir + "/q.onnx").ok());
+  ir::Model back;
+  s = frontend::load_onnx(dir + "/q.onnx", &back);
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto c = run(back, feeds, {"y"});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_TRUE(same(a[0], c[0]));
+  s = deploy::write_deployable(dep, deploy::DeployInfo{"test", "", ""}, dir + "/p.kwm");
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::unique_ptr<Session> session;
+  s = Session::open(dir + "/p.kwm", SessionOptions{1, false}, &session);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(session->inputs().size(), 2u);
+  EXPECT_EQ(session->inputs()[0].name, "x_y");
+  EXPECT_EQ(session->inputs()[0].dtype, DType::kU8);
+  std::vector<Tensor> d;
+  s = session->run(feeds, {"y"}, &d);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(same(a[0], d[0]));
+  std::remove((dir + "/q.onnx").c_str());
+  std::remove((dir + "/p.kwm").c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(InsertPreprocessing, FeaturemapAndRefusals) {
@@ -265,6 +328,9 @@ TEST(InsertPreprocessing, FeaturemapAndRefusals) {
   refused(cfg_for("nv12", "rgb", "NCHW", {}, {}, "resizer"), "resizer", old);
   refused(cfg_for("nv12", "rgb", "NCHW", {}, {}, "pyramid"), "odd size", make_model({1, 3, 8, 7}, false, false));
   refused(cfg_for("gray", "gray", "NCHW", {}, {}, "ddr"), "channels", old);
+  ir::Model m = old;
+  Status s = compiler::insert_preprocessing(cfg_for("rgb", "gray", "NCHW", {}, {}, "ddr"), &m, nullptr);
+  std::printf("refusal: %s\n", s.message().c_str());
 }
 
 }  // namespace

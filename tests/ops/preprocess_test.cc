@@ -13,6 +13,7 @@
 #include "core/qmath.h"
 #include "ir/graph.h"
 #include "kaiwu/session.h"
+#include "kernels/ref/preprocess.h"
 #include "runtime/graph_executor.h"
 
 namespace kaiwu {
@@ -72,7 +73,9 @@ Tensor run_both(const Attrs& attrs, const std::vector<Tensor>& ins) {
   EXPECT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(a.shape(), b.shape());
   EXPECT_EQ(a.dtype(), b.dtype());
-  if (a.nbytes() == b.nbytes()) EXPECT_EQ(std::memcmp(a.data<void>(), b.data<void>(), a.nbytes()), 0);
+  if (a.nbytes() == b.nbytes()) {
+    EXPECT_EQ(std::memcmp(a.data<void>(), b.data<void>(), a.nbytes()), 0);
+  }
   return a;
 }
 
@@ -153,6 +156,41 @@ TEST(Preprocess, ForwardFormulasRoundTrip) {
     // Rounding Y, U, V to integers costs up to ~0.5 * (1 + 1.772) (full) or ~0.5 * 1.164 * (1 + 2.017) (video).
     const double tol = video ? 2.8 : 2.0;
     for (int64_t i = 0; i < W * 3; ++i) ASSERT_NEAR(out.data<float>()[i], rgb_ref[i], tol) << "video=" << video << " i=" << i;
+  }
+}
+
+// kernels::ref::rgb_to_nv12 (the host frame maker) against the forward formulas, then back through the op.
+TEST(Preprocess, RgbToNv12FrameMakerRoundTrip) {
+  const int64_t H = 4, W = 10;
+  Tensor img = u8({H, W, 3}, 77);
+  img.data<uint8_t>()[0] = img.data<uint8_t>()[1] = img.data<uint8_t>()[2] = 255;
+  for (bool video : {false, true}) {
+    for (bool bgr : {false, true}) {
+      Tensor y = Tensor::empty(DType::kU8, {1, H, W, 1}), uv = Tensor::empty(DType::kU8, {1, H / 2, W / 2, 2});
+      kernels::ref::rgb_to_nv12(img.data<uint8_t>(), H, W, bgr, video, y.data<uint8_t>(), uv.data<uint8_t>());
+      for (int64_t i = 0; i < H * W; ++i) {
+        const uint8_t* p = img.data<uint8_t>() + 3 * i;
+        const double r = p[bgr ? 2 : 0], g = p[1], b = p[bgr ? 0 : 2];
+        const double Y = video ? .257 * r + .504 * g + .098 * b + 16 : .299 * r + .587 * g + .114 * b;
+        ASSERT_NEAR(y.data<uint8_t>()[i], clip255(Y), 0.5 + 1e-9);
+        const int64_t h = i / W, w = i % W;
+        if (h % 2 || w % 2) continue;
+        const uint8_t* c = uv.data<uint8_t>() + ((h / 2) * (W / 2) + w / 2) * 2;
+        const double U = video ? -.148 * r - .291 * g + .439 * b + 128 : -.169 * r - .331 * g + .5 * b + 128;
+        const double V = video ? .439 * r - .368 * g - .071 * b + 128 : .5 * r - .419 * g - .081 * b + 128;
+        ASSERT_NEAR(c[0], clip255(U), 0.5 + 1e-9);
+        ASSERT_NEAR(c[1], clip255(V), 0.5 + 1e-9);
+      }
+      // Back to the same colour order: exact colours at the sampled (even, even) pixels within the rounding error.
+      Tensor o = run_both({{"input_type_rt", S("nv12")}, {"input_type_train", S(bgr ? "bgr" : "rgb")},
+                           {"input_space_and_range", S(video ? "bt601_video" : "regular")}},
+                          {y, uv});
+      for (int64_t h = 0; h < H; h += 2)
+        for (int64_t w = 0; w < W; w += 2)
+          for (int k = 0; k < 3; ++k)
+            ASSERT_NEAR(o.data<float>()[(h * W + w) * 3 + k], img.data<uint8_t>()[(h * W + w) * 3 + k], video ? 2.8 : 2.0)
+                << "video=" << video << " bgr=" << bgr;
+    }
   }
 }
 

