@@ -75,3 +75,32 @@ TEST(PerfEstimate, JsonSchemaAndHtml) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// `kaiwu perf MODEL --compare PROFILE.json` puts the estimate beside a measured profile (the layout written by
+// `kaiwu exec perf --profile_path`), per layer and in total.
+TEST(PerfEstimate, CompareWithAMeasuredProfile) {
+  e2e::TempDir tmp;
+  const std::string model = e2e::source_dir() + "/examples/fmnist/fmnist_small.onnx";
+  const std::string kaiwu = e2e::sh_quote(e2e::build_dir() + "/bin/kaiwu");
+  std::string out;
+  ASSERT_EQ(test::run_command(kaiwu + " exec perf --model_file " + model + " --frame_count 20 --profile_path " +
+                                  tmp.file("p.json") + " 2>&1",
+                              &out),
+            0)
+      << out;
+  ASSERT_EQ(test::run_command(kaiwu + " perf " + model + " -t 1 -o " + tmp.path() + " --compare " + tmp.file("p.json") +
+                                  " 2>&1",
+                              &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("total: estimated"), std::string::npos) << out;
+  EXPECT_NE(out.find("median |error|"), std::string::npos) << out;
+  EXPECT_NE(test::run_command(kaiwu + " perf " + model + " --compare " + tmp.file("missing.json") + " 2>&1", &out), 0);
+  EXPECT_NE(out.find("missing.json"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace kaiwu
