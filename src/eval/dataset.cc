@@ -129,6 +129,7 @@ Taps make_taps(int64_t in, int64_t out) {
 class ImageFolder : public Dataset {
  public:
   std::string folder;
+  Normalization norm;
   std::vector<std::pair<std::string, int64_t>> items;
   size_t size() const override { return items.size(); }
   Status get(size_t i, Sample* out) const override {
@@ -139,7 +140,7 @@ class ImageFolder : public Dataset {
       for (size_t k = 0; k < img.pixels.size(); ++k) rgb.pixels[3 * k] = rgb.pixels[3 * k + 1] = rgb.pixels[3 * k + 2] = img.pixels[k];
       img = std::move(rgb);
     }
-    out->input = imagenet_preprocess(img);
+    out->input = imagenet_preprocess(img, 256, 224, norm.mean, norm.std);
     out->label = items[i].second;
     out->name = items[i].first;
     return Status::Ok();
@@ -212,11 +213,12 @@ Tensor imagenet_preprocess(const Image& rgb, int resize, int crop, const float m
 }
 
 Status open_image_folder(const std::string& folder, const std::string& labels, int skip_every, size_t limit,
-                         std::unique_ptr<Dataset>* out) {
+                         std::unique_ptr<Dataset>* out, const Normalization& norm) {
   std::string text;
   KW_RETURN_IF_ERROR(read_all(labels, &text));
   auto d = std::make_unique<ImageFolder>();
   d->folder = folder;
+  d->norm = norm;
   std::istringstream is(text);
   std::string line;
   int file_col = 0, label_col = 1;

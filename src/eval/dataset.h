@@ -25,6 +25,12 @@ Status read_image(const std::string& path, Image* out);
 Tensor imagenet_preprocess(const Image& rgb, int resize = 256, int crop = 224,
                            const float mean[3] = nullptr, const float std[3] = nullptr);
 
+// Per-channel normalization of images: (x / 255 - mean[c]) / std[c].
+struct Normalization {
+  float mean[3] = {0.485f, 0.456f, 0.406f};
+  float std[3] = {0.229f, 0.224f, 0.225f};
+};
+
 struct Sample {
   Tensor input;
   int64_t label = -1;
@@ -41,7 +47,7 @@ class Dataset {
 // Image folder + labels file: TSV/CSV with a header; columns `file` and `class_index` (or the first two columns).
 // `skip_every` > 0 leaves out the images whose index i has i % skip_every == 0 (e.g. those used for calibration).
 Status open_image_folder(const std::string& folder, const std::string& labels, int skip_every, size_t limit,
-                         std::unique_ptr<Dataset>* out);
+                         std::unique_ptr<Dataset>* out, const Normalization& norm = Normalization());
 // IDX image and label files (.gz or raw): images [N, H, W] u8 -> float [1, 1, H, W] = (x / 255 - mean) / std.
 Status open_idx(const std::string& images, const std::string& labels, float mean, float std, size_t limit,
                 std::unique_ptr<Dataset>* out);

@@ -29,7 +29,7 @@ struct EvalArgs {
   std::string working_dir, images, labels, idx_images, idx_labels, data;
   int skip_every = 0, threads = 0;
   size_t count = 0;
-  float mean = 0.f, std = 1.f;
+  std::vector<float> mean, std;  // IDX: one value; images: one or three (default: ImageNet mean/std)
 };
 
 // The stage models of a working_dir, in pipeline order.
@@ -74,10 +74,18 @@ Status classify(const EvalArgs& a) {
   std::unique_ptr<eval::Dataset> data;
   if (!a.images.empty()) {
     if (a.labels.empty()) return invalid_argument("--images needs --labels");
-    KW_RETURN_IF_ERROR(eval::open_image_folder(a.images, a.labels, a.skip_every, a.count, &data));
+    if ((a.mean.size() > 1 && a.mean.size() != 3) || (a.std.size() > 1 && a.std.size() != 3))
+      return invalid_argument("--mean / --std for images take 1 or 3 values");
+    eval::Normalization norm;
+    for (int c = 0; c < 3; ++c) {
+      if (!a.mean.empty()) norm.mean[c] = a.mean[a.mean.size() == 3 ? c : 0];
+      if (!a.std.empty()) norm.std[c] = a.std[a.std.size() == 3 ? c : 0];
+    }
+    KW_RETURN_IF_ERROR(eval::open_image_folder(a.images, a.labels, a.skip_every, a.count, &data, norm));
   } else if (!a.idx_images.empty()) {
     if (a.idx_labels.empty()) return invalid_argument("--idx-images needs --idx-labels");
-    KW_RETURN_IF_ERROR(eval::open_idx(a.idx_images, a.idx_labels, a.mean, a.std, a.count, &data));
+    KW_RETURN_IF_ERROR(eval::open_idx(a.idx_images, a.idx_labels, a.mean.empty() ? 0.f : a.mean[0],
+                                      a.std.empty() ? 1.f : a.std[0], a.count, &data));
   } else {
     return invalid_argument("give the data: --images DIR --labels FILE, or --idx-images F --idx-labels F");
   }
@@ -164,8 +172,9 @@ void add_eval_command(CLI::App& app) {
   c->add_option("--skip-every", a->skip_every, "Leave out image i when i % N == 0 (e.g. the calibration images)");
   c->add_option("--idx-images", a->idx_images, "IDX image file (.gz ok), e.g. t10k-images-idx3-ubyte.gz");
   c->add_option("--idx-labels", a->idx_labels, "IDX label file (.gz ok)");
-  c->add_option("--mean", a->mean, "IDX normalization: (x / 255 - mean) / std");
-  c->add_option("--std", a->std, "IDX normalization std");
+  c->add_option("--mean", a->mean, "Normalization (x / 255 - mean) / std: IDX one value, images 1 or 3 "
+                                   "(default 0.485,0.456,0.406)")->delimiter(',');
+  c->add_option("--std", a->std, "Normalization std (images default 0.229,0.224,0.225)")->delimiter(',');
   c->add_option("--count", a->count, "At most this many samples");
   c->add_option("--compare", a->compare, "Generic mode: compare two models' outputs")->expected(2);
   c->add_option("--data", a->data, "Generic mode: folder of .npy inputs");
