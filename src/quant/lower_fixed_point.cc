@@ -7,6 +7,7 @@
 // movement / max pooling when the runtime has an int16 kernel for the op (probed through the op registry). The
 // report's `how` ends with "(int16)" for them.
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -252,7 +253,7 @@ class Lowerer {
   // Returns "" and fills `made` when the node lowers; else the reason it stays float.
   std::string lower(const ir::Node& n, std::vector<ir::Node>* made, std::vector<size_t>* consumed) {
     if (!n.domain.empty()) return "not an ONNX op";
-    if (n.op_type == "Conv") return lower_conv(n, made, consumed);
+    if (n.op_type == "Conv" || n.op_type == "ConvTranspose") return lower_conv(n, made, consumed);
     if (n.op_type == "Gemm") return lower_gemm(n, made, consumed);
     if (n.op_type == "Add" || n.op_type == "Mul") return lower_binary(n, made, consumed);
     if (n.op_type == "Div") return lower_div(n, made, consumed);
@@ -272,8 +273,26 @@ class Lowerer {
     const Tensor* ws = wd->has_input(1) ? init(wd->inputs[1]) : nullptr;
     const Tensor* wz = wd->has_input(2) ? init(wd->inputs[2]) : nullptr;
     if (!ws || !wz || !is_q8(w->dtype()) || w->rank() != 4) return "weight is not a 4-D int8 constant";
-    const int64_t m = w->dim(0);
-    if (ws->numel() != 1 && !(ws->rank() == 1 && ws->numel() == m && wd->attr_int("axis", 1) == 0))
+    // ConvTranspose with kernel == stride (no overlap; PP-OCR det's upsampling head) is a 1x1 convolution to
+    // O*k*k channels followed by DepthToSpace (CRD): out[o, y*k+i, x*k+j] = sum_c x[c, y, x] * W[c, o, i, j].
+    const bool deconv = n.op_type == "ConvTranspose";
+    int64_t k = 1;
+    if (deconv) {
+      const std::vector<int64_t> ks = n.attr_ints("kernel_shape", {w->dim(2), w->dim(3)});
+      const std::vector<int64_t> st = n.attr_ints("strides", {1, 1});
+      const std::vector<int64_t> pads = n.attr_ints("pads", {0, 0, 0, 0});
+      const std::vector<int64_t> dil = n.attr_ints("dilations", {1, 1});
+      const std::vector<int64_t> op = n.attr_ints("output_padding", {0, 0});
+      bool ok = n.attr_int("group", 1) == 1 && ks.size() == 2 && ks[0] == ks[1] && st == ks && ks[0] == w->dim(2) &&
+                ks[1] == w->dim(3) && dil == std::vector<int64_t>{1, 1} && !n.has_attr("output_shape") &&
+                n.attr_string("auto_pad", "NOTSET") == "NOTSET";
+      for (int64_t v : pads) ok = ok && v == 0;
+      for (int64_t v : op) ok = ok && v == 0;
+      if (!ok) return "ConvTranspose other than kernel == stride without padding runs in float";
+      k = ks[0];
+    }
+    const int64_t m = deconv ? w->dim(1) : w->dim(0);
+    if (ws->numel() != 1 && !(ws->rank() == 1 && ws->numel() == m && wd->attr_int("axis", 1) == (deconv ? 1 : 0)))
       return "weight scales are neither per tensor nor per output channel";
     std::string bias;
     if (n.has_input(2)) {
@@ -329,6 +348,7 @@ class Lowerer {
     }
     if (!out.empty() && !requantized(out, &y, consumed)) return "output is not quantized";
     consumed->insert(consumed->end(), fused.begin(), fused.end());
+    if (deconv) return emit_deconv(n, x, y, *w, *ws, *wz, bias, k, std::move(clamp_after), made);
     ir::Node q = make(n, "", "QLinearConv",
                       {x.q, x.scale, x.zp, wd->inputs[0], wd->inputs[1], wd->inputs[2], y.scale, y.zp}, {y.q});
     if (!bias.empty()) q.inputs.push_back(bias);
@@ -336,6 +356,51 @@ class Lowerer {
       if (n.has_attr(a)) q.attrs[a] = *n.attr(a);
     made->push_back(std::move(q));
     if (clamp_after) made->push_back(std::move(*clamp_after));
+    return "";
+  }
+
+  // The kernel == stride ConvTranspose as QLinearConv 1x1 (W' [O*k*k, C, 1, 1], per-channel scales, zero points and
+  // bias repeated k*k times) -> [clamp table] -> DepthToSpace(k, CRD).
+  std::string emit_deconv(const ir::Node& n, const QTensor& x, const QTensor& y, const Tensor& w, const Tensor& ws,
+                          const Tensor& wz, const std::string& bias, int64_t k, std::optional<ir::Node> clamp_after,
+                          std::vector<ir::Node>* made) {
+    const int64_t c_in = w.dim(0), o = w.dim(1), kk = k * k, m = o * kk;
+    const size_t es = dtype_size(w.dtype());
+    Tensor w2 = Tensor::empty(w.dtype(), {m, c_in, 1, 1});
+    for (int64_t c = 0; c < c_in; ++c)
+      for (int64_t oc = 0; oc < o; ++oc)
+        for (int64_t t = 0; t < kk; ++t)
+          std::memcpy(static_cast<uint8_t*>(w2.raw()) + ((oc * kk + t) * c_in + c) * es,
+                      static_cast<const uint8_t*>(w.raw()) + ((c * o + oc) * kk + t) * es, es);
+    auto repeat = [&](const Tensor& t, bool per_channel = false) {  // per-O -> per-(O, i, j); scalars stay scalars
+      if (t.numel() == 1 && !per_channel) return t;
+      Tensor r = Tensor::empty(t.dtype(), {m});
+      const size_t e = dtype_size(t.dtype());
+      for (int64_t i = 0; i < m; ++i)
+        std::memcpy(static_cast<uint8_t*>(r.raw()) + i * e, static_cast<const uint8_t*>(t.raw()) + (i / kk) * e, e);
+      return r;
+    };
+    ir::Node q = make(n, "", "QLinearConv",
+                      {x.q, x.scale, x.zp, add_scalar(n.name + "_w1x1", std::move(w2)),
+                       add_scalar(n.name + "_w1x1_scale", repeat(ws)), add_scalar(n.name + "_w1x1_zp", repeat(wz)),
+                       y.scale, y.zp},
+                      {fresh(n.name + "_conv1x1")});
+    if (!bias.empty()) q.inputs.push_back(add_scalar(n.name + "_b1x1", repeat(*init(bias), true)));
+    q.attrs["kernel_shape"] = ir::Attribute::make_ints({1, 1});
+    std::string cur = q.outputs[0];
+    const std::string final_name = clamp_after ? clamp_after->outputs[0] : y.q;
+    made->push_back(std::move(q));
+    if (clamp_after) {
+      clamp_after->inputs[0] = cur;
+      cur = fresh(n.name + "_clamped");
+      clamp_after->outputs[0] = cur;
+      made->push_back(std::move(*clamp_after));
+    }
+    ir::Node d2s = make(n, "", "DepthToSpace", {cur}, {final_name});
+    d2s.name = fresh(n.name + "_depth_to_space");
+    d2s.attrs["blocksize"] = ir::Attribute::make_int(k);
+    d2s.attrs["mode"] = ir::Attribute::make_string("CRD");
+    made->push_back(std::move(d2s));
     return "";
   }
 

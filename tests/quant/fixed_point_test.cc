@@ -249,3 +249,61 @@ TEST(FixedPoint, UnaryChainsComposeIntoOneTable) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// ConvTranspose with kernel == stride (PP-OCR det's head) lowers to QLinearConv 1x1 + DepthToSpace(CRD).
+TEST(FixedPoint, NonOverlappingConvTransposeBecomesConvAndDepthToSpace) {
+  Builder b;
+  b.input("x", {1, 3, 5, 4});
+  b.constant("w1", test::random_f32({6, 3, 3, 3}, 1, -0.5f, 0.5f));
+  b.constant("wt", test::random_f32({6, 4, 2, 2}, 2, -0.5f, 0.5f));  // [C_in, O, k, k]
+  b.constant("bt", test::random_f32({4}, 3, -0.3f, 0.3f));
+  b.constant("w1o", test::random_f32({4, 1, 2, 2}, 4, -0.5f, 0.5f));  // one output channel (PP-OCR det's last)
+  b.constant("b1o", test::random_f32({1}, 5, -0.3f, 0.3f));
+  b.node("conv1", "Conv", {"x", "w1"}, {"c1"}).attrs["pads"] = ir::Attribute::make_ints({1, 1, 1, 1});
+  auto& d = b.node("deconv", "ConvTranspose", {"c1", "wt", "bt"}, {"d"});
+  d.attrs["strides"] = ir::Attribute::make_ints({2, 2});
+  d.attrs["kernel_shape"] = ir::Attribute::make_ints({2, 2});
+  b.node("relu", "Relu", {"d"}, {"r"});
+  auto& d2 = b.node("deconv1", "ConvTranspose", {"r", "w1o", "b1o"}, {"d2"});
+  d2.attrs["strides"] = ir::Attribute::make_ints({2, 2});
+  d2.attrs["kernel_shape"] = ir::Attribute::make_ints({2, 2});
+  b.node("sig", "Sigmoid", {"d2"}, {"y"});
+  b.output("y", {1, 1, 20, 16});
+  ir::Model m = b.m;
+  std::vector<std::string> names = {"x", "c1", "d", "r", "d2", "y"};
+  std::map<std::string, quant::TensorRange> ranges;
+  for (unsigned seed = 3; seed < 6; ++seed) {
+    auto vals = run(m, {{"x", test::random_f32({1, 3, 5, 4}, seed, -2.f, 2.f)}}, names, false);
+    for (size_t i = 0; i < vals.size(); ++i) {
+      auto& r = ranges.emplace(names[i], quant::TensorRange{1e30f, -1e30f}).first->second;
+      for (int64_t k = 0; k < vals[i].numel(); ++k) {
+        r.min = std::min(r.min, vals[i].data<float>()[k]);
+        r.max = std::max(r.max, vals[i].data<float>()[k]);
+      }
+    }
+  }
+  ASSERT_TRUE(quant::insert_qdq(m, ranges, quant::QuantOptions(), nullptr).ok());
+  ir::Model f;
+  quant::LowerReport rep;
+  ASSERT_TRUE(quant::lower_to_fixed_point(m, &f, &rep).ok());
+  EXPECT_EQ(count_op(f.graph, "", "ConvTranspose"), 0);
+  EXPECT_EQ(count_op(f.graph, "", "DepthToSpace"), 2);
+  EXPECT_EQ(count_op(f.graph, "", "QLinearConv"), 3);
+  for (unsigned seed = 7; seed < 10; ++seed) {
+    Tensor x = test::random_f32({1, 3, 5, 4}, seed, -2.f, 2.f);
+    auto want = run(m, {{"x", x}}, {"y"}, false, 1, true);
+    auto got = run(f, {{"x", x}}, {"y"}, true, 1);
+    auto got_ref = run(f, {{"x", x}}, {"y"}, false, 1, true);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].shape(), (Shape{1, 1, 20, 16}));
+    EXPECT_GT(cosine(want[0], got[0]), 0.9999);
+    // oneDNN's requantization is within 1 LSB of the scalar reference (kernels/x86/qconv_onednn.h).
+    EXPECT_GT(cosine(got_ref[0], got[0]), 0.99999);
+  }
+}
+
+}  // namespace
+}  // namespace kaiwu
