@@ -232,6 +232,11 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   log_.info("Start to optimize the onnx model.");
   std::map<std::string, Shape> in_shapes;
   for (const auto& in : cfg_.inputs) in_shapes[in.name] = in.shape;
+  if (!cfg_.model.output_nodes.empty()) {
+    KW_RETURN_IF_ERROR(compiler::set_output_nodes(cfg_.model.output_nodes, in_shapes, &original).with_context(yaml));
+    log_.info("output_nodes: the model outputs are now the outputs of " + std::to_string(cfg_.model.output_nodes.size()) +
+              " node(s)");
+  }
   KW_RETURN_IF_ERROR(compiler::optimize_float_model(original, in_shapes, &optimized_, &log_));
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_optimized_float_model.onnx", optimized_));
   log_.info("elapsed: optimize " + fmt(seconds_since(t), 2) + " s");

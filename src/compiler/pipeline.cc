@@ -8,6 +8,7 @@
 
 #include "frontend/onnx/onnx_import.h"
 #include "ir/graph_edit.h"
+#include "ops/graph_shapes.h"
 #include "ops/op_def.h"
 #include "passes/passes.h"
 
@@ -34,6 +35,35 @@ std::vector<config::ModelInput> model_inputs_of(const ir::Model& m) {
     r.push_back(mi);
   }
   return r;
+}
+
+Status set_output_nodes(const std::vector<std::string>& nodes, const std::map<std::string, Shape>& input_shapes,
+                        ir::Model* m) {
+  if (nodes.empty()) return Status::Ok();
+  ir::Graph& g = m->graph;
+  ops::GraphShapes gs = ops::infer_graph_shapes(*m, input_shapes);
+  std::vector<ir::ValueInfo> outs;
+  for (const auto& name : nodes) {
+    const ir::Node* found = nullptr;
+    for (const auto& n : g.nodes)
+      if (n.name == name) found = &n;
+    if (!found) return not_found("model_parameters.output_nodes: no node named '" + name + "' in the model");
+    for (const auto& o : found->outputs) {
+      if (o.empty()) continue;
+      ir::ValueInfo v;
+      v.name = o;
+      auto it = gs.desc.find(o);
+      if (it != gs.desc.end()) {
+        v.dtype = it->second.dtype;
+        v.has_shape = true;
+        for (int64_t d : it->second.shape) v.dims.push_back(ir::Dim::fixed(d));
+      }
+      outs.push_back(v);
+    }
+  }
+  g.outputs = std::move(outs);
+  ir::remove_dead_nodes(g);
+  return g.verify();
 }
 
 Status optimize_float_model(const ir::Model& original, const std::map<std::string, Shape>& input_shapes,

@@ -25,6 +25,10 @@ Status load_float_model(const std::string& path, ir::Model* out);
 std::vector<config::ModelInput> model_inputs_of(const ir::Model& m);
 // The optimized float stage model: standard (pure ONNX) passes, opset raised to 13 for per-channel QDQ.
 // `input_shapes` fix symbolic dims for the opset upgrade. Logs what it did when `log` is not null.
+// model_parameters.output_nodes: the outputs of the named nodes become the model outputs (in the given order) and
+// the nodes no output needs any more are removed. Unknown names are an error naming the key and the node.
+Status set_output_nodes(const std::vector<std::string>& nodes, const std::map<std::string, Shape>& input_shapes,
+                        ir::Model* m);
 Status optimize_float_model(const ir::Model& original, const std::map<std::string, Shape>& input_shapes,
                             ir::Model* optimized, Log* log);
 // QuantOptions from the config: node_info (ON: CPU, int16 types), optimization set_all_nodes_int16 and

@@ -51,6 +51,7 @@ struct Step {
   size_t node = 0;
   int64_t calls = 0;
   double total_ms = 0;
+  Shape profiled_shape;  // output 0's shape at the last profiled run (owned outputs are released afterwards)
   std::unique_ptr<ops::Kernel> kernel;
   std::vector<int> in_slots, out_slots;  // -1 for omitted inputs / unused outputs
 };
@@ -337,6 +338,7 @@ Status GraphExecutor::run(const NamedTensors& feeds, const std::vector<std::stri
       if (!st.ok()) return st.with_context(model_.graph.nodes[step.node].describe());
       step.total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       ++step.calls;
+      if (!outs.empty()) step.profiled_shape = outs[0]->shape();
       continue;
     }
     Status st = step.kernel->run(ins, outs);
@@ -368,6 +370,7 @@ std::vector<NodeProfile> GraphExecutor::profile() const {
     p.op_type = (n.domain.empty() ? "" : n.domain + ".") + n.op_type;
     p.impl = s.kernel->impl_name();
     if (!s.out_slots.empty()) p.output_shape = last_plan_->slots[s.out_slots[0]].shape();
+    if (p.output_shape.empty()) p.output_shape = s.profiled_shape;
     p.calls = s.calls;
     p.total_ms = s.total_ms;
     v.push_back(std::move(p));

@@ -230,3 +230,33 @@ TEST(Compile, QuantConfigSelectsPrecisions) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// model_parameters.output_nodes: the named nodes' outputs become the model outputs of every converted stage.
+TEST(Compile, OutputNodesReplaceTheModelOutputs) {
+  Dir d("outnodes");
+  fs::create_directories(d.path + "/calib");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(write_npy(d.path + "/calib/" + std::to_string(i) + ".npy", test::random_f32({1, 1, 28, 28}, i)).ok());
+  CompileResult r;
+  Status st = compile_model(
+      write_yaml(d, yaml(d.path + "/out", "  cal_data_dir: calib\n", "  output_nodes: '/GlobalAveragePool'\n")), quiet(),
+      &r);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  for (const char* f : {"fm_optimized_float_model.onnx", "fm_ptq_model.onnx", "fm.kwm"}) {
+    std::unique_ptr<Session> s;
+    ASSERT_TRUE(Session::open(d.path + "/out/" + f, SessionOptions(), &s).ok()) << f;
+    ASSERT_EQ(s->outputs().size(), 1u) << f;
+    EXPECT_EQ(s->outputs()[0].shape.size(), 4u) << f << ": GlobalAveragePool's output";
+  }
+  st = compile_model(write_yaml(d, yaml(d.path + "/out2", "  cal_data_dir: calib\n", "  output_nodes: 'nope'\n")),
+                     quiet(), &r);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("nope"), std::string::npos) << st.message();
+  EXPECT_FALSE(fs::exists(d.path + "/out2/fm_ptq_model.onnx"));
+}
+
+}  // namespace
+}  // namespace kaiwu
