@@ -17,6 +17,9 @@ Status fold_batchnorm_into_conv(ir::Model& m, bool* changed);
 // Conv (or ConvTranspose with group 1) followed by Mul or Add with a float constant that is a scalar or has one value per output channel (the
 // "learnable affine" blocks of PP-LCNet) becomes one Conv with rescaled weights / shifted bias; repeated for chains.
 Status fold_affine_into_conv(ir::Model& m, bool* changed);
+// ConvTranspose with kernel == stride, no padding and group 1 (non-overlapping upsampling) becomes a 1x1 Conv to
+// O*k*k channels followed by DepthToSpace (CRD): a plain GEMM instead of oneDNN's slow deconvolution for these shapes.
+Status deconv_to_conv_depth_to_space(ir::Model& m, bool* changed);
 // Removes Identity nodes and Dropout nodes whose mask is unused (inference semantics).
 Status remove_identities(ir::Model& m, bool* changed);
 

@@ -18,6 +18,7 @@ Status optimize_for_cpu(ir::Model& m, const CpuOptions& opt) {
   KW_RETURN_IF_ERROR(optimize_standard(m));
   bool changed = false;
   if (opt.fuse) {
+    KW_RETURN_IF_ERROR(deconv_to_conv_depth_to_space(m, &changed));
     KW_RETURN_IF_ERROR(fuse_hardswish(m, &changed));
     KW_RETURN_IF_ERROR(fuse_conv_post_ops(m, &changed));
   }

@@ -177,3 +177,66 @@ Status remove_identities(ir::Model& m, bool* changed) {
 }
 
 }  // namespace kaiwu::passes
+
+namespace kaiwu::passes {
+
+Status deconv_to_conv_depth_to_space(ir::Model& m, bool* changed) {
+  ir::Graph& g = m.graph;
+  *changed = false;
+  std::vector<ir::Node> extra;
+  for (auto& n : g.nodes) {
+    if (!n.domain.empty() || n.op_type != "ConvTranspose" || n.outputs.size() != 1) continue;
+    auto wit = g.initializers.find(n.inputs.size() > 1 ? n.inputs[1] : "");
+    if (wit == g.initializers.end() || wit->second.dtype() != DType::kF32 || wit->second.rank() != 4) continue;
+    const Tensor& w = wit->second;  // [C, O, k, k]
+    const int64_t c_in = w.dim(0), o = w.dim(1), k = w.dim(2);
+    const std::vector<int64_t> ks = n.attr_ints("kernel_shape", {w.dim(2), w.dim(3)});
+    bool ok = w.dim(3) == k && n.attr_int("group", 1) == 1 && ks == std::vector<int64_t>{k, k} &&
+              n.attr_ints("strides", {1, 1}) == ks && n.attr_ints("dilations", {1, 1}) == std::vector<int64_t>{1, 1} &&
+              !n.has_attr("output_shape") && n.attr_string("auto_pad", "NOTSET") == "NOTSET" && k > 1;
+    for (int64_t v : n.attr_ints("pads", {0, 0, 0, 0})) ok = ok && v == 0;
+    for (int64_t v : n.attr_ints("output_padding", {0, 0})) ok = ok && v == 0;
+    const Tensor* b = nullptr;
+    if (n.has_input(2)) {
+      auto bit = g.initializers.find(n.inputs[2]);
+      if (bit == g.initializers.end() || bit->second.dtype() != DType::kF32 || bit->second.numel() != o) ok = false;
+      else b = &bit->second;
+    }
+    if (!ok) continue;
+    const int64_t kk = k * k, mo = o * kk;
+    Tensor w2 = Tensor::empty(DType::kF32, {mo, c_in, 1, 1});
+    for (int64_t c = 0; c < c_in; ++c)
+      for (int64_t oc = 0; oc < o; ++oc)
+        for (int64_t t = 0; t < kk; ++t) w2.data<float>()[(oc * kk + t) * c_in + c] = w.data<float>()[(c * o + oc) * kk + t];
+    const std::string wn = ir::unique_value_name(g, n.name + "_w1x1");
+    g.initializers[wn] = std::move(w2);
+    std::vector<std::string> inputs = {n.inputs[0], wn};
+    if (b) {
+      Tensor b2 = Tensor::empty(DType::kF32, {mo});
+      for (int64_t i = 0; i < mo; ++i) b2.data<float>()[i] = b->data<float>()[i / kk];
+      const std::string bn = ir::unique_value_name(g, n.name + "_b1x1");
+      g.initializers[bn] = std::move(b2);
+      inputs.push_back(bn);
+    }
+    const std::string mid = ir::unique_value_name(g, n.outputs[0] + "_conv1x1");
+    ir::Node d2s;
+    d2s.name = ir::unique_value_name(g, n.name + "_depth_to_space");
+    d2s.op_type = "DepthToSpace";
+    d2s.inputs = {mid};
+    d2s.outputs = {n.outputs[0]};
+    d2s.attrs["blocksize"] = ir::Attribute::make_int(k);
+    d2s.attrs["mode"] = ir::Attribute::make_string("CRD");
+    n.op_type = "Conv";
+    n.inputs = inputs;
+    n.outputs = {mid};
+    n.attrs.clear();
+    n.attrs["kernel_shape"] = ir::Attribute::make_ints({1, 1});
+    extra.push_back(std::move(d2s));
+    *changed = true;
+  }
+  for (auto& e : extra) g.nodes.push_back(std::move(e));
+  if (*changed) KW_RETURN_IF_ERROR(g.topo_sort());
+  return Status::Ok();
+}
+
+}  // namespace kaiwu::passes

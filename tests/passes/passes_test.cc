@@ -133,6 +133,28 @@ TEST(Passes, ConvTransposeBiasAddThenBatchNormFold) {
   EXPECT_TRUE(test::all_close(run_model(m, x, false), want, 1e-5, 1e-5, &why)) << why;
 }
 
+TEST(Passes, NonOverlappingDeconvBecomesConvAndDepthToSpace) {
+  for (int64_t o : {1, 5}) {
+    Builder b;
+    b.input("x", {1, 3, 5, 4});
+    b.constant("w", test::random_f32({3, o, 2, 2}, 11));
+    b.constant("bias", test::random_f32({o}, 12));
+    auto& d = b.node("ConvTranspose", {"x", "w", "bias"}, {"y"});
+    d.attrs["strides"] = ir::Attribute::make_ints({2, 2});
+    d.attrs["kernel_shape"] = ir::Attribute::make_ints({2, 2});
+    b.output("y");
+    Tensor x = test::random_f32({1, 3, 5, 4}, 9);
+    ir::Model m = b.m;
+    bool changed = false;
+    ASSERT_TRUE(passes::deconv_to_conv_depth_to_space(m, &changed).ok());
+    EXPECT_TRUE(changed);
+    EXPECT_EQ(count_op(m.graph, "ConvTranspose"), 0);
+    EXPECT_EQ(count_op(m.graph, "DepthToSpace"), 1);
+    std::string why;
+    EXPECT_TRUE(test::all_close(run_model(m, x, true), run_model(b.m, x, false), 1e-5, 1e-5, &why)) << why;
+  }
+}
+
 TEST(Passes, FullCpuPipelineKeepsTheMaths) {
   Builder b = conv_bn_relu();
   Tensor x = test::random_f32({2, 3, 9, 9}, 8);
