@@ -215,6 +215,22 @@ const Tensor* value(const KernelInit& init, int i) {
   return i >= 0 && static_cast<size_t>(i) < init.values.size() ? init.values[i] : nullptr;
 }
 
+// The oneDNN configuration of kernel `k` in raw mode (exact int32 accumulators); the caller may switch it to fused
+// requantization.
+kernels::x86::QConvOnednnConfig raw_onednn_config(const QConvKernel& k, const KernelInit& init, const QConvInputs& ix) {
+  kernels::x86::QConvOnednnConfig c;
+  c.shape = k.g.shape;
+  c.nsp = k.g.nsp;
+  for (int i = 0; i < c.nsp; ++i) c.pads_end[3 - c.nsp + i] = k.g.pads_end[i];
+  c.xt = k.xt;
+  c.wt = k.wt;
+  c.yt = DType::kI32;
+  c.nhwc = k.nhwc;
+  const Tensor* xzv = value(init, ix.x_zp);
+  c.x_zp_is_zero = !has(init, ix.x_zp) || (xzv && xzv->get_i64(0) == 0);
+  return c;
+}
+
 }  // namespace
 
 Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
@@ -297,16 +313,7 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
       *out = std::move(k);
       return Status::Ok();
     }
-    x86::QConvOnednnConfig c;
-    c.shape = k->g.shape;
-    c.nsp = k->g.nsp;
-    for (int i = 0; i < c.nsp; ++i) c.pads_end[3 - c.nsp + i] = k->g.pads_end[i];
-    c.xt = k->xt;
-    c.wt = k->wt;
-    c.yt = DType::kI32;
-    c.nhwc = k->nhwc;
-    const Tensor* xzv = value(init, ix.x_zp);
-    c.x_zp_is_zero = !has(init, ix.x_zp) || (xzv && xzv->get_i64(0) == 0);
+    x86::QConvOnednnConfig c = raw_onednn_config(*k, init, ix);
     const Tensor* wv = value(init, ix.w);
     if (x16) {
       std::unique_ptr<x86::QConv16Onednn> f;
@@ -334,16 +341,7 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
     std::vector<int32_t> wz = expand(read_zero_points(has(init, ix.w_zp) ? wzv : nullptr, 1), m);
     bool usable = !wz_known || x86::QConvOnednn::weights_supported(k->wt, wz.data(), m);
     if (usable) {
-      x86::QConvOnednnConfig c;
-      c.shape = k->g.shape;
-      c.nsp = k->g.nsp;
-      for (int i = 0; i < c.nsp; ++i) c.pads_end[3 - c.nsp + i] = k->g.pads_end[i];
-      c.xt = k->xt;
-      c.wt = k->wt;
-      c.yt = DType::kI32;
-      c.nhwc = k->nhwc;
-      const Tensor* xzv = value(init, ix.x_zp);
-      c.x_zp_is_zero = !has(init, ix.x_zp) || (xzv && xzv->get_i64(0) == 0);
+      x86::QConvOnednnConfig c = raw_onednn_config(*k, init, ix);
       const Tensor *xs = value(init, ix.x_scale), *ws = value(init, ix.w_scale), *ys = value(init, ix.y_scale);
       if (qlinear && xs && ws && ys) {  // constant scales: fuse the requantization into oneDNN
         c.yt = k->yt;

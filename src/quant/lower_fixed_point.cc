@@ -208,6 +208,18 @@ class Lowerer {
     return int_type == DType::kUndefined || q->t == int_type;
   }
 
+  // Input 1 of `n` = DequantizeLinear(constant weight, ...): the node, the weight and its scale and zero point when
+  // they are constants (else null).
+  bool quantized_weight(const ir::Node& n, const ir::Node** wd, const Tensor** w, const Tensor** ws,
+                        const Tensor** wz) const {
+    *wd = n.has_input(1) ? producer(n.inputs[1]) : nullptr;
+    if (!*wd || (*wd)->op_type != "DequantizeLinear" || !init((*wd)->inputs[0])) return false;
+    *w = init((*wd)->inputs[0]);
+    *ws = (*wd)->has_input(1) ? init((*wd)->inputs[1]) : nullptr;
+    *wz = (*wd)->has_input(2) ? init((*wd)->inputs[2]) : nullptr;
+    return true;
+  }
+
   // v = DequantizeLinear(q) per tensor: the integer tensor and its qparams.
   bool dequantized(const std::string& v, QTensor* q) const {
     const ir::Node* p = producer(v);
@@ -267,11 +279,9 @@ class Lowerer {
   std::string lower_conv(const ir::Node& n, std::vector<ir::Node>* made, std::vector<size_t>* consumed) {
     QTensor x, y;
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized activation";
-    const ir::Node* wd = n.has_input(1) ? producer(n.inputs[1]) : nullptr;
-    if (!wd || wd->op_type != "DequantizeLinear" || !init(wd->inputs[0])) return "weight is not a quantized constant";
-    const Tensor* w = init(wd->inputs[0]);
-    const Tensor* ws = wd->has_input(1) ? init(wd->inputs[1]) : nullptr;
-    const Tensor* wz = wd->has_input(2) ? init(wd->inputs[2]) : nullptr;
+    const ir::Node* wd = nullptr;
+    const Tensor *w = nullptr, *ws = nullptr, *wz = nullptr;
+    if (!quantized_weight(n, &wd, &w, &ws, &wz)) return "weight is not a quantized constant";
     if (!ws || !wz || !is_q8(w->dtype()) || w->rank() != 4) return "weight is not a 4-D int8 constant";
     // ConvTranspose with kernel == stride (no overlap; PP-OCR det's upsampling head) is a 1x1 convolution to
     // O*k*k channels followed by DepthToSpace (CRD): out[o, y*k+i, x*k+j] = sum_c x[c, y, x] * W[c, o, i, j].
@@ -412,11 +422,9 @@ class Lowerer {
       return "Gemm with transA or alpha/beta != 1 runs in float";
     QTensor x, y;
     if (!n.has_input(0) || !dequantized(n.inputs[0], &x)) return "input is not a dequantized activation";
-    const ir::Node* wd = n.has_input(1) ? producer(n.inputs[1]) : nullptr;
-    if (!wd || wd->op_type != "DequantizeLinear" || !init(wd->inputs[0])) return "weight is not a quantized constant";
-    const Tensor* w = init(wd->inputs[0]);
-    const Tensor* ws = wd->has_input(1) ? init(wd->inputs[1]) : nullptr;
-    const Tensor* wz = wd->has_input(2) ? init(wd->inputs[2]) : nullptr;
+    const ir::Node* wd = nullptr;
+    const Tensor *w = nullptr, *ws = nullptr, *wz = nullptr;
+    if (!quantized_weight(n, &wd, &w, &ws, &wz)) return "weight is not a quantized constant";
     if (!ws || !wz || w->dtype() != DType::kI8 || w->rank() != 2) return "weight is not a 2-D int8 constant";
     const bool tb = n.attr_int("transB", 0) != 0;
     const int64_t k = tb ? w->dim(1) : w->dim(0), m = tb ? w->dim(0) : w->dim(1);

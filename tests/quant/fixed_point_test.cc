@@ -79,26 +79,32 @@ std::vector<Tensor> run(const ir::Model& m, const NamedTensors& feeds,
   return out;
 }
 
+// Min/max of the float values `names` of `m` over inputs x drawn in [-2, 2) with shape `shape` and seeds
+// [seed0, seed1): what max calibration would give.
+std::map<std::string, quant::TensorRange> minmax_ranges(const ir::Model& m, const std::vector<std::string>& names,
+                                                        const Shape& shape, unsigned seed0, unsigned seed1) {
+  std::map<std::string, quant::TensorRange> ranges;
+  for (unsigned seed = seed0; seed < seed1; ++seed) {
+    auto vals = run(m, {{"x", test::random_f32(shape, seed, -2.f, 2.f)}}, names, false);
+    for (size_t i = 0; i < vals.size(); ++i) {
+      if (vals[i].dtype() != DType::kF32) continue;
+      auto& r = ranges.emplace(names[i], quant::TensorRange{1e30f, -1e30f}).first->second;
+      for (int64_t k = 0; k < vals[i].numel(); ++k) {
+        r.min = std::min(r.min, vals[i].data<float>()[k]);
+        r.max = std::max(r.max, vals[i].data<float>()[k]);
+      }
+    }
+  }
+  return ranges;
+}
+
 // The QDQ model of lowering_net calibrated by min/max on a few random inputs.
 ir::Model qdq_model() {
   ir::Model m = lowering_net().m;
   std::vector<std::string> names = {"x"};
   for (const auto& n : m.graph.nodes)
     for (const auto& o : n.outputs) names.push_back(o);
-  std::map<std::string, quant::TensorRange> ranges;
-  for (unsigned seed = 10; seed < 14; ++seed) {
-    auto vals = run(m, {{"x", test::random_f32({1, 3, 12, 12}, seed, -2.f, 2.f)}}, names, false);
-    for (size_t i = 0; i < vals.size(); ++i) {
-      if (vals[i].dtype() != DType::kF32) continue;
-      auto it = ranges.find(names[i]);
-      quant::TensorRange r = it == ranges.end() ? quant::TensorRange{1e30f, -1e30f} : it->second;
-      for (int64_t k = 0; k < vals[i].numel(); ++k) {
-        r.min = std::min(r.min, vals[i].data<float>()[k]);
-        r.max = std::max(r.max, vals[i].data<float>()[k]);
-      }
-      ranges[names[i]] = r;
-    }
-  }
+  std::map<std::string, quant::TensorRange> ranges = minmax_ranges(m, names, {1, 3, 12, 12}, 10, 14);
   quant::QuantOptions qo;
   Status st = quant::insert_qdq(m, ranges, qo, nullptr);
   EXPECT_TRUE(st.ok()) << st.to_string();
@@ -221,17 +227,7 @@ TEST(FixedPoint, UnaryChainsComposeIntoOneTable) {
   b.m.opsets[""] = 14;
   ir::Model m = b.m;
   std::vector<std::string> names = {"x", "c1", "h", "m", "s", "c2", "y"};
-  std::map<std::string, quant::TensorRange> ranges;
-  for (unsigned seed = 3; seed < 6; ++seed) {
-    auto vals = run(m, {{"x", test::random_f32({1, 3, 6, 6}, seed, -2.f, 2.f)}}, names, false);
-    for (size_t i = 0; i < vals.size(); ++i) {
-      auto& r = ranges.emplace(names[i], quant::TensorRange{1e30f, -1e30f}).first->second;
-      for (int64_t k = 0; k < vals[i].numel(); ++k) {
-        r.min = std::min(r.min, vals[i].data<float>()[k]);
-        r.max = std::max(r.max, vals[i].data<float>()[k]);
-      }
-    }
-  }
+  std::map<std::string, quant::TensorRange> ranges = minmax_ranges(m, names, {1, 3, 6, 6}, 3, 6);
   ASSERT_TRUE(quant::insert_qdq(m, ranges, quant::QuantOptions(), nullptr).ok());
   ir::Model f;
   ASSERT_TRUE(quant::lower_to_fixed_point(m, &f, nullptr).ok());
@@ -274,17 +270,7 @@ TEST(FixedPoint, NonOverlappingConvTransposeBecomesConvAndDepthToSpace) {
   b.output("y", {1, 1, 20, 16});
   ir::Model m = b.m;
   std::vector<std::string> names = {"x", "c1", "d", "r", "d2", "y"};
-  std::map<std::string, quant::TensorRange> ranges;
-  for (unsigned seed = 3; seed < 6; ++seed) {
-    auto vals = run(m, {{"x", test::random_f32({1, 3, 5, 4}, seed, -2.f, 2.f)}}, names, false);
-    for (size_t i = 0; i < vals.size(); ++i) {
-      auto& r = ranges.emplace(names[i], quant::TensorRange{1e30f, -1e30f}).first->second;
-      for (int64_t k = 0; k < vals[i].numel(); ++k) {
-        r.min = std::min(r.min, vals[i].data<float>()[k]);
-        r.max = std::max(r.max, vals[i].data<float>()[k]);
-      }
-    }
-  }
+  std::map<std::string, quant::TensorRange> ranges = minmax_ranges(m, names, {1, 3, 5, 4}, 3, 6);
   ASSERT_TRUE(quant::insert_qdq(m, ranges, quant::QuantOptions(), nullptr).ok());
   ir::Model f;
   quant::LowerReport rep;

@@ -18,26 +18,6 @@ struct CompileArgs {
   bool quiet = false;
 };
 
-// "NAME=1x3x224x224" (or NAME:1x3x224x224) -> name, shape.
-bool parse_input_shape(const std::string& spec, std::string* name, Shape* shape) {
-  size_t eq = spec.find_last_of("=:");
-  if (eq == std::string::npos || eq == 0 || eq + 1 >= spec.size()) return false;
-  *name = spec.substr(0, eq);
-  shape->clear();
-  std::string dims = spec.substr(eq + 1);
-  size_t pos = 0;
-  while (pos <= dims.size()) {
-    size_t x = dims.find_first_of("x,", pos);
-    std::string d = dims.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    if (d.empty() || d.find_first_not_of("0123456789") != std::string::npos) return false;
-    shape->push_back(std::stoll(d));
-    if (shape->back() <= 0) return false;
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  return !shape->empty();
-}
-
 int run_check(const CompileArgs& a) {
   compiler::CheckOptions opt;
   opt.model = a.model;
@@ -116,6 +96,26 @@ void add_compile_command(CLI::App& app) {
     }
     set_exit_code(a->yaml.empty() ? run_check(*a) : run_compile(*a));
   });
+}
+
+// "NAME=1x3x224x224" (or NAME:1x3x224x224) -> name, shape.
+bool parse_input_shape(const std::string& spec, std::string* name, Shape* shape) {
+  size_t eq = spec.find_last_of("=:");
+  if (eq == std::string::npos || eq == 0 || eq + 1 >= spec.size()) return false;
+  *name = spec.substr(0, eq);
+  shape->clear();
+  std::string dims = spec.substr(eq + 1);
+  size_t pos = 0;
+  while (pos <= dims.size()) {
+    size_t x = dims.find_first_of("x,", pos);
+    std::string d = dims.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
+    if (d.empty() || d.find_first_not_of("0123456789") != std::string::npos) return false;
+    shape->push_back(std::stoll(d));
+    if (shape->back() <= 0) return false;
+    if (x == std::string::npos) break;
+    pos = x + 1;
+  }
+  return !shape->empty();
 }
 
 }  // namespace kaiwu::cli

@@ -30,30 +30,6 @@ struct PerfArgs {
   int threads = 0;
 };
 
-Status parse_shape(const std::string& spec, std::string* name, Shape* shape) {
-  const size_t eq = spec.find('=');
-  if (eq == std::string::npos) return invalid_argument("--shape '" + spec + "': expected NAME=1x3x224x224");
-  *name = spec.substr(0, eq);
-  shape->clear();
-  std::string dims = spec.substr(eq + 1);
-  size_t p = 0;
-  while (p <= dims.size()) {
-    size_t x = dims.find('x', p);
-    std::string d = dims.substr(p, x == std::string::npos ? std::string::npos : x - p);
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(d, &used);
-      if (used != d.size() || v <= 0) throw std::invalid_argument(d);
-      shape->push_back(v);
-    } catch (const std::exception&) {
-      return invalid_argument("--shape '" + spec + "': '" + d + "' is not a positive dimension");
-    }
-    if (x == std::string::npos) break;
-    p = x + 1;
-  }
-  return Status::Ok();
-}
-
 // The estimate beside a measured profile (`kaiwu exec perf --profile_path`): per layer (matched by node name) and in
 // total, with the relative error; the median error over the layers above 2% of the measured time.
 Status compare_with_profile(const perf::Report& r, const std::string& path) {
@@ -112,7 +88,8 @@ Status run_perf(const PerfArgs& a) {
   for (const auto& s : a.shapes) {
     std::string name;
     Shape shape;
-    KW_RETURN_IF_ERROR(parse_shape(s, &name, &shape));
+    if (!parse_input_shape(s, &name, &shape))
+      return invalid_argument("--shape '" + s + "': expected NAME=1x3x224x224");
     shapes[name] = shape;
   }
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

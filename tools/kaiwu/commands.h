@@ -2,6 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "kaiwu/tensor.h"
 #include "kaiwu/version.h"
 
 namespace kaiwu::cli {
@@ -13,6 +14,9 @@ void add_exec_command(CLI::App& app);        // cmd_exec.cc: model_info / infer 
 void add_perf_command(CLI::App& app);        // cmd_perf.cc: static performance estimate
 void add_info_command(CLI::App& app);        // cmd_info.cc: describe an artifact (hb_model_info)
 void add_eval_command(CLI::App& app);        // cmd_eval.cc: accuracy on labelled data, model comparison
+
+// "NAME=1x3x224x224" (or NAME:1x3x224x224, dims split by x or ,) -> name, shape; false when malformed.
+bool parse_input_shape(const std::string& spec, std::string* name, Shape* shape);
 
 // The exit code the chosen subcommand set (0 by default).
 int exit_code();
