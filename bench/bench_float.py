@@ -3,7 +3,7 @@
 
 For each model and thread count, onnxruntime and kaiwu_bench each run in a fresh subprocess (so that each peak RSS,
 VmHWM, is the engine's own), alternately, WARMUP untimed runs then RUNS timed runs each. Writes a Markdown report
-(bench/RESULTS.md) and a JSON file (bench/results_float.json).
+(bench/RESULTS_FLOAT.md) and a JSON file (bench/results_float.json).
 
 Usage (from the repository root; `make bench` runs `bash bench/run_all.sh build`):
   .venv/bin/python bench/bench_float.py --build build [--models a,b] [--threads 1,2] [--runs 50] [--warmup 20]
@@ -355,7 +355,7 @@ def main():
         args.runs, args.warmup = min(args.runs, 10), min(args.warmup, 2)
     quick_dir = os.path.join(args.build, "bench_quick")
     args.out_md = args.out_md or (os.path.join(quick_dir, "RESULTS.md") if args.quick else
-                                  os.path.join(ROOT, "bench", "RESULTS.md"))
+                                  os.path.join(ROOT, "bench", "RESULTS_FLOAT.md"))
     args.out_json = args.out_json or (os.path.join(quick_dir, "results_float.json") if args.quick else
                                       os.path.join(ROOT, "bench", "results_float.json"))
     cache = os.path.abspath(args.cache or os.path.join(args.build, "models"))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Float benchmark of all eight models, Kaiwu against onnxruntime: writes bench/RESULTS.md and bench/results_float.json.
+# Float benchmark of all eight models, Kaiwu against onnxruntime: writes bench/RESULTS_FLOAT.md and bench/results_float.json.
 # Usage: bash bench/run_all.sh BUILD_DIR [bench_float.py options, e.g. --models resnet18 --threads 1 --quick]
 # (`make bench` builds, then runs `bash bench/run_all.sh build`.)
 set -euo pipefail
