@@ -92,9 +92,16 @@ bool relu6_of_x_plus_3(ir::Graph& g, const std::map<std::string, size_t>& prod,
   auto pc = prod.find(v);
   if (pc == prod.end() || !single(v)) return false;
   ir::Node& c = g.nodes[pc->second];
-  if (c.op_type != "Clip" || !c.domain.empty() || c.inputs.size() != 3) return false;
+  if (c.op_type != "Clip" || !c.domain.empty()) return false;
   float lo, hi;
-  if (!scalar_of(g, c.inputs[1], &lo) || !scalar_of(g, c.inputs[2], &hi) || lo != 0.f || hi != 6.f) return false;
+  if (c.inputs.size() == 1) {  // opset < 11: the bounds are attributes
+    if (!c.has_attr("min") || !c.has_attr("max")) return false;
+    lo = c.attr_float("min", 0.f);
+    hi = c.attr_float("max", 0.f);
+  } else if (c.inputs.size() != 3 || !scalar_of(g, c.inputs[1], &lo) || !scalar_of(g, c.inputs[2], &hi)) {
+    return false;
+  }
+  if (lo != 0.f || hi != 6.f) return false;
   auto pa = prod.find(c.inputs[0]);
   if (pa == prod.end() || !single(c.inputs[0])) return false;
   ir::Node& a = g.nodes[pa->second];

@@ -314,3 +314,46 @@ TEST(Passes, UpgradeOpsetKeepsPpocrOutputs) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// paddle2onnx's decomposed HardSwish, x * Clip(x + 3, 0, 6) / 6, with the Clip bounds as attributes (opset < 11,
+// e.g. PP-OCRv4 rec at opset 9) or as inputs (opset >= 11): fused into one HardSwish with the same values.
+void check_decomposed_hardswish(int64_t opset) {
+  test::ModelBuilder b(opset);
+  b.input("x", {1, 4, 5, 5});
+  b.constant("three", Tensor::from_vector<float>({3.f}, {}));
+  b.constant("six", Tensor::from_vector<float>({6.f}, {}));
+  b.node("Add", {"x", "three"}, {"a"});
+  if (opset < 11) {
+    ir::Node& c = b.node("Clip", {"a"}, {"c"});
+    c.attrs["min"] = ir::Attribute::make_float(0.f);
+    c.attrs["max"] = ir::Attribute::make_float(6.f);
+  } else {
+    b.constant("lo", Tensor::from_vector<float>({0.f}, {}));
+    b.node("Clip", {"a", "lo", "six"}, {"c"});
+  }
+  b.node("Mul", {"x", "c"}, {"m"});
+  b.node("Div", {"m", "six"}, {"y"});
+  b.output("y");
+  ir::Model m = b.m;
+  bool changed = false;
+  ASSERT_TRUE(passes::fuse_hardswish(m, &changed).ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_op(m.graph, "HardSwish"), 1);
+  EXPECT_EQ(m.graph.nodes.size(), 1u);
+  Tensor x = test::random_f32({1, 4, 5, 5}, 11, -6.f, 6.f);
+  m.opsets[""] = 14;  // HardSwish needs opset 14 (the compile pipeline upgrades the model)
+  Tensor ref = run_model(b.m, x, false), got = run_model(m, x, false);
+  std::string why;
+  EXPECT_TRUE(test::all_close(got, ref, 1e-5, 1e-5, &why)) << why;
+}
+
+TEST(Passes, DecomposedHardSwishFusesAtOpset9And13) {
+  check_decomposed_hardswish(9);
+  check_decomposed_hardswish(13);
+}
+
+}  // namespace
+}  // namespace kaiwu
