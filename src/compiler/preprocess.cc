@@ -80,7 +80,10 @@ Status insert_one(const config::InputParameters& in, const std::string& name, ir
   }
   const std::string source =
       !in.source.empty() ? in.source : (in.type_rt == "nv12" || in.type_rt == "gray") ? "pyramid" : "ddr";
-  if (source == "resizer") return unsupported(who + "input_source resizer is not implemented yet");
+  const bool resizer = source == "resizer";
+  if (resizer && in.type_rt != "nv12" && in.type_rt != "gray")
+    return invalid_argument(who + "input_source resizer only supports input_type_rt nv12 or gray (the resizer crops " +
+                            "and scales camera frames), not " + in.type_rt + "; use ddr");
   if (old.dtype != DType::kF32) return invalid_argument(who + "expected a float32 model input");
   kernels::ref::PreprocessParams cp;
   std::string why = kernels::ref::preprocess_colour(in.type_rt, in.type_train, in.space_and_range, &cp);
@@ -110,7 +113,19 @@ Status insert_one(const config::InputParameters& in, const std::string& name, ir
   g.value_info.erase(name);
   std::vector<ir::ValueInfo> rt_inputs;
   std::string rt_desc;
-  if (cp.nv12 && source != "ddr") {
+  if (resizer) {
+    // Frames of any even size (dynamic H, W) plus the ROI; kaiwu.RoiResize makes the H x W image Preprocess reads.
+    const ir::Dim fh = ir::Dim::symbol(name + "_frame_height"), fw = ir::Dim::symbol(name + "_frame_width");
+    rt_inputs = {u8_input(name + "_y", n, {})};
+    rt_inputs[0].dims.insert(rt_inputs[0].dims.end(), {fh, fw, ir::Dim::fixed(1)});
+    if (cp.nv12) {
+      rt_inputs.push_back(u8_input(name + "_uv", n, {}));
+      rt_inputs[1].dims.insert(rt_inputs[1].dims.end(), {ir::Dim::symbol(name + "_frame_height/2"),
+                                                         ir::Dim::symbol(name + "_frame_width/2"), ir::Dim::fixed(2)});
+    }
+    rt_inputs.push_back(u8_input(name + "_roi", n, {4}));
+    rt_inputs.back().dtype = DType::kI32;
+  } else if (cp.nv12 && source != "ddr") {
     rt_inputs = {u8_input(name + "_y", n, {H, W, 1}), u8_input(name + "_uv", n, {H / 2, W / 2, 2})};
   } else if (cp.nv12) {
     rt_inputs = {u8_input(name, n, {H * 3 / 2, W, 1})};
@@ -131,7 +146,22 @@ Status insert_one(const config::InputParameters& in, const std::string& name, ir
   pre.name = ir::unique_value_name(g, name + "_preprocess");
   pre.op_type = "Preprocess";
   pre.domain = "kaiwu";
-  for (const auto& v : rt_inputs) pre.inputs.push_back(v.name);
+  if (resizer) {
+    ir::Node rr;
+    rr.name = ir::unique_value_name(g, name + "_roi_resize");
+    rr.op_type = "RoiResize";
+    rr.domain = "kaiwu";
+    for (const auto& v : rt_inputs) rr.inputs.push_back(v.name);
+    rr.outputs.push_back(ir::unique_value_name(g, name + "_resized_y"));
+    if (cp.nv12) rr.outputs.push_back(ir::unique_value_name(g, name + "_resized_uv"));
+    rr.attrs["height"] = ir::Attribute::make_int(H);
+    rr.attrs["width"] = ir::Attribute::make_int(W);
+    rr.attrs["mode"] = ir::Attribute::make_string(cp.nv12 ? "nv12" : "gray");
+    pre.inputs = rr.outputs;
+    g.nodes.insert(g.nodes.begin(), rr);
+  } else {
+    for (const auto& v : rt_inputs) pre.inputs.push_back(v.name);
+  }
   pre.attrs["input_type_rt"] = ir::Attribute::make_string(in.type_rt);
   pre.attrs["input_type_train"] = ir::Attribute::make_string(in.type_train);
   pre.attrs["input_space_and_range"] = ir::Attribute::make_string(in.space_and_range);
@@ -146,7 +176,9 @@ Status insert_one(const config::InputParameters& in, const std::string& name, ir
   ir::remove_dead_nodes(g);
   if (!model->opsets.count("kaiwu")) model->opsets["kaiwu"] = 1;
   if (log) {
-    *log += "preprocess " + who + in.type_rt + " (" + source + ": " + rt_desc + ") -> " + in.type_train +
+    *log += "preprocess " + who + in.type_rt + " (" + source + ": " + rt_desc +
+            (resizer ? ", bilinear ROI crop-and-resize to " + std::to_string(H) + "x" + std::to_string(W) : "") + ") -> " +
+            in.type_train +
             (cp.nv12 ? std::string(", BT.601 ") + (in.space_and_range == "bt601_video" ? "video range" : "full range") : "") +
             (in.mean.empty() ? "" : ", mean " + list(in.mean)) + (in.scale.empty() ? "" : ", scale " + list(in.scale)) +
             (in.std.empty() ? "" : ", std " + list(in.std)) + ", " + (nchw ? "NCHW" : "NHWC") + " output; " +

@@ -325,7 +325,7 @@ TEST(InsertPreprocessing, FeaturemapAndRefusals) {
   };
   refused(cfg_for("featuremap", "featuremap", "", {1.0}, {}, "ddr"), "featuremap", old);
   refused(cfg_for("gray", "rgb", "NCHW", {}, {}, "ddr"), "illegal type pair", old);
-  refused(cfg_for("nv12", "rgb", "NCHW", {}, {}, "resizer"), "resizer", old);
+  refused(cfg_for("rgb", "rgb", "NCHW", {}, {}, "resizer"), "resizer", old);  // resizer: nv12 or gray only
   refused(cfg_for("nv12", "rgb", "NCHW", {}, {}, "pyramid"), "odd size", make_model({1, 3, 8, 7}, false, false));
   refused(cfg_for("gray", "gray", "NCHW", {}, {}, "ddr"), "channels", old);
   ir::Model m = old;

@@ -6,6 +6,8 @@
 //  - model_info prints hrt's header lines, an hb_model_info-style NAME | TYPE | SHAPE | DATA_TYPE | LAYOUT | SOURCE |
 //    BYTE_SIZE table (free dims by name, byte size at batch 1) and, for a .kwm, its DeployInfo and description;
 //  - infer writes outputs only with --output_dir; images are binary/ASCII PPM/PGM only (no image library);
+//  - infer --roi "l,t,r,b[;...]" fills the resizer ROI inputs (<name>_roi int32 [N,4], docs/resizer.md), which then
+//    take no --input_file; .npy inputs carry their shape, so free dims (a resizer's frame size) need no --input_shape;
 //  - perf: --frame_count counts frames over all threads (a shared counter), the progress line every 200 frames gives
 //    the cumulative average/max/min and FPS = frames / wall time so far; --thread_num N = N sessions of
 //    --intra_threads K threads each; p50 is the median (mean of the middle two), p90/p99 nearest-rank; the final
@@ -13,7 +15,9 @@
 //    uint8/int8, zeros otherwise, seed --seed; --profile_path DIR writes DIR/profiler.json (or a .json path).
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -46,6 +50,8 @@ struct ExecArgs {
   int print_max = 10;
   std::string model_name;  // accepted, unused (one model per file)
   int core_id = 0;         // accepted, unused (the OS schedules the threads)
+  std::string roi;         // --roi "l,t,r,b;...": values of the resizer inputs <name>_roi, in input order
+  bool roi_infer = false;  // accepted (hrt_model_exec's --roi_infer); --roi alone enables it
   exec::PerfOptions perf;
 };
 
@@ -164,6 +170,49 @@ void print_top_k(const Tensor& t, int k, bool force) {
   for (int64_t i = 0; i < n; ++i) std::printf("    index %lld value %.6g\n", static_cast<long long>(idx[i]), t.get_f64(idx[i]));
 }
 
+// A resizer ROI input: int32 <name>_roi [N,4] (left, top, right, bottom), see src/ops/kw_roi_resize.cc.
+bool is_roi_input(const IoInfo& io) {
+  const std::string suffix = "_roi";
+  return io.dtype == DType::kI32 && io.shape.size() == 2 && io.shape[1] == 4 && io.name.size() > suffix.size() &&
+         io.name.compare(io.name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// --roi "l,t,r,b;l,t,r,b" (hrt_model_exec): one group of 4 integers per ROI input of the model, in input order.
+Status parse_rois(const std::string& text, const std::vector<IoInfo>& infos, std::vector<std::pair<size_t, Tensor>>* out) {
+  std::vector<size_t> targets;
+  for (size_t i = 0; i < infos.size(); ++i)
+    if (is_roi_input(infos[i])) targets.push_back(i);
+  if (targets.empty()) return invalid_argument("--roi given but the model has no resizer ROI input (<name>_roi int32 [N,4])");
+  std::vector<std::string> groups;
+  std::stringstream ss(text);
+  for (std::string g; std::getline(ss, g, ';');)
+    if (!g.empty()) groups.push_back(g);
+  if (groups.size() != targets.size())
+    return invalid_argument("--roi '" + text + "' has " + std::to_string(groups.size()) + " ROI(s), the model has " +
+                            std::to_string(targets.size()) + " ROI input(s) (';' between them)");
+  for (size_t k = 0; k < groups.size(); ++k) {
+    std::vector<int32_t> v;
+    std::stringstream gs(groups[k]);
+    for (std::string tok; std::getline(gs, tok, ',');) {
+      size_t b = tok.find_first_not_of(" \t"), e = tok.find_last_not_of(" \t");
+      tok = b == std::string::npos ? "" : tok.substr(b, e - b + 1);
+      char* end = nullptr;
+      long long x = std::strtoll(tok.c_str(), &end, 10);
+      if (tok.empty() || *end != '\0' || x < INT32_MIN || x > INT32_MAX)
+        return invalid_argument("--roi '" + groups[k] + "': '" + tok + "' is not an integer (want left,top,right,bottom)");
+      v.push_back(static_cast<int32_t>(x));
+    }
+    if (v.size() != 4)
+      return invalid_argument("--roi '" + groups[k] + "' needs 4 values left,top,right,bottom, got " + std::to_string(v.size()));
+    const IoInfo& io = infos[targets[k]];
+    const int64_t n = io.shape[0] > 0 ? io.shape[0] : 1;
+    Tensor t = Tensor::empty(DType::kI32, {n, 4});
+    for (int64_t r = 0; r < n; ++r) std::copy(v.begin(), v.end(), t.data<int32_t>() + 4 * r);  // same ROI per frame
+    out->emplace_back(targets[k], std::move(t));
+  }
+  return Status::Ok();
+}
+
 int infer(const ExecArgs& a) {
   SessionOptions opt;
   opt.num_threads = a.threads;
@@ -173,23 +222,40 @@ int infer(const ExecArgs& a) {
   if (!st.ok()) return fail("infer", st);
   std::printf("Load model cost %.3f ms.\n", ms_since(t0));
   const auto& infos = s->inputs();
-  if (a.input_files.size() != infos.size())
+  std::vector<std::pair<size_t, Tensor>> rois;  // resizer ROI inputs filled from --roi (no --input_file for them)
+  if (!a.roi.empty()) {
+    st = parse_rois(a.roi, infos, &rois);
+    if (!st.ok()) return fail("infer", st);
+  }
+  if (a.input_files.size() + rois.size() != infos.size())
     return fail("infer", invalid_argument("the model has " + std::to_string(infos.size()) + " input(s), " +
-                                          std::to_string(a.input_files.size()) + " --input_file given"));
+                                          std::to_string(a.input_files.size()) + " --input_file given" +
+                                          (rois.empty() ? std::string() : " besides the --roi inputs")));
   exec::ShapeOverrides shapes;
   st = exec::parse_input_shapes(a.input_shapes, &shapes);
   if (!st.ok()) return fail("infer", st);
   exec::ImageNorm norm{a.mean, a.scale};
   NamedTensors feeds;
+  size_t file = 0;
   for (size_t i = 0; i < infos.size(); ++i) {
+    auto roi = std::find_if(rois.begin(), rois.end(), [&](const auto& r) { return r.first == i; });
+    if (roi != rois.end()) {
+      const int32_t* v = roi->second.data<int32_t>();
+      std::printf("input[%zu] %s: int32%s from --roi %d,%d,%d,%d\n", i, infos[i].name.c_str(),
+                  shape_to_string(roi->second.shape()).c_str(), v[0], v[1], v[2], v[3]);
+      feeds.emplace_back(infos[i].name, roi->second);
+      continue;
+    }
+    const std::string& path = a.input_files[file++];
     Shape shape;
     st = exec::resolve_input_shape(infos, i, shapes, &shape);
-    if (!st.ok()) return fail("infer", st);
+    // A .npy file carries its shape: free dimensions (e.g. a resizer's frame size) need no --input_shape.
+    if (!st.ok() && exec::file_extension(path) != ".npy") return fail("infer", st);
     Tensor t;
-    st = exec::load_input(a.input_files[i], infos[i], shape, norm, &t);
+    st = exec::load_input(path, infos[i], shape, norm, &t);
     if (!st.ok()) return fail("infer", st);
     std::printf("input[%zu] %s: %s%s from %s\n", i, infos[i].name.c_str(), exec::numpy_name(t.dtype()).c_str(),
-                shape_to_string(t.shape()).c_str(), a.input_files[i].c_str());
+                shape_to_string(t.shape()).c_str(), path.c_str());
     feeds.emplace_back(infos[i].name, std::move(t));
   }
   std::vector<Tensor> outs;
@@ -265,6 +331,10 @@ void add_exec_command(CLI::App& app) {
       ->delimiter(',');
   in->add_option("--thread_num,--thread-num,-t", a->threads, "Threads of the session (0: all cores)")->capture_default_str();
   in->add_option("--print_max", a->print_max, "Values printed per output")->capture_default_str();
+  in->add_option("--roi", a->roi,
+                 "Resizer models: ROI \"left,top,right,bottom\" (inclusive pixels) for each <name>_roi input, ';' "
+                 "between inputs; those inputs then take no --input_file");
+  in->add_flag("--roi_infer,--roi-infer", a->roi_infer, "Accepted for hrt_model_exec compatibility (use --roi)");
   in->callback([a] { set_exit_code(infer(*a)); });
 
   CLI::App* pf = ex->add_subcommand("perf", "Latency/throughput over many frames, per-layer profile");
