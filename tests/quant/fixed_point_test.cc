@@ -293,3 +293,31 @@ TEST(FixedPoint, NonOverlappingConvTransposeBecomesConvAndDepthToSpace) {
 
 }  // namespace
 }  // namespace kaiwu
+
+namespace kaiwu {
+namespace {
+
+// The deployable graph keeps int8 max pooling in the NHWC chain of the int8 convolutions around it (no Transpose
+// pair around it), and its values do not change.
+TEST(FixedPoint, Int8MaxPoolRunsInNhwc) {
+  ir::Model f;
+  ASSERT_TRUE(quant::lower_to_fixed_point(qdq_model(), &f, nullptr).ok());
+  ir::Model d = f;
+  ASSERT_TRUE(passes::optimize_for_cpu(d).ok());
+  int nhwc_pools = 0;
+  for (const auto& n : d.graph.nodes)
+    if (n.op_type == "MaxPool") {
+      EXPECT_EQ(n.domain, "kaiwu");
+      EXPECT_EQ(n.attr_string("layout", ""), "NHWC");
+      ++nhwc_pools;
+    }
+  EXPECT_EQ(nhwc_pools, 1);
+  Tensor x = test::random_f32({1, 3, 12, 12}, 31, -2.f, 2.f);
+  auto want = run(f, {{"x", x}}, {"y"}, false, 1, true);
+  auto got = run(d, {{"x", x}}, {"y"}, false, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_GT(cosine(want[0], got[0]), 0.9999);
+}
+
+}  // namespace
+}  // namespace kaiwu
