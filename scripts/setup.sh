@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Kaiwu needs on Debian 12, idempotently.
-#  - apt: compiler toolchain, ONNX/protobuf, oneDNN, yaml-cpp, test/bench libraries, datasets for tests.
+#  - apt: compiler toolchain, ONNX/protobuf, oneDNN, yaml-cpp, test/bench libraries, datasets for tests, chromium
+#    (headless, for the P.html rendering test).
 #  - venv (.venv, from Debian's /usr/bin/python3, isolated; Debian's python3-torch is used only through /usr/bin/python3 to export test models):
 #    onnxruntime, onnx, numpy for tests and benchmarks only.
 # Usage: scripts/setup.sh [--no-python]
@@ -13,7 +14,8 @@ APT_PKGS=(build-essential cmake pkg-config
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev pybind11-dev
   python3-dev python3-venv python3-numpy
   dataset-fashion-mnist libonnx-testdata
-  python3-torch python3-torchvision python3-onnx)
+  python3-torch python3-torchvision python3-onnx
+  chromium)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,7 +25,7 @@ from . import _kaiwu
 
 __version__ = _kaiwu.__version__
 
-__all__ = ["Session", "HBRuntime", "compile", "__version__"]
+__all__ = ["Session", "HBRuntime", "compile", "debug", "eval", "__version__"]
 
 
 def _guess_layout(shape):
@@ -205,3 +205,8 @@ def compile(yaml_path, quiet=True):
     working_dir as it was.
     """
     return _kaiwu.compile(str(yaml_path), bool(quiet))
+
+
+# Submodules: kaiwu.debug (precision debugger, automatic mixed precision) and kaiwu.eval (accuracy on numpy data).
+from . import debug  # noqa: E402
+from . import eval  # noqa: E402,A004

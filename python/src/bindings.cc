@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -13,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "debug/amp.h"
+#include "debug/debugger.h"
 #include "deploy/deployable.h"
 #include "kaiwu/compile.h"
 #include "kaiwu/session.h"
@@ -171,6 +175,227 @@ py::dict compile(const std::string& yaml_path, bool quiet) {
   return d;
 }
 
+// ---- precision debugger (kaiwu.debug) ----------------------------------------------------------------------------
+
+debug::SessionSpec make_spec(const std::string& model, const std::string& float_model, const std::string& working_dir,
+                             bool calibrated, const std::string& data_dir, size_t data_num,
+                             const std::vector<std::string>& outputs, int threads) {
+  debug::SessionSpec spec;
+  spec.model = model;
+  spec.float_model = float_model;
+  spec.working_dir = working_dir;
+  spec.calibrated = calibrated;
+  spec.data_dir = data_dir;
+  spec.data_num = data_num;
+  spec.outputs = outputs;
+  spec.threads = threads;
+  return spec;
+}
+
+std::unique_ptr<debug::DebugSession> open_debug(const debug::SessionSpec& spec) {
+  std::unique_ptr<debug::DebugSession> s;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = debug::open_debug_session(spec, &s);
+  }
+  throw_if_error(st);
+  return s;
+}
+
+std::vector<debug::Metric> metrics_of(const std::vector<std::string>& names) {
+  std::vector<debug::Metric> out;
+  for (const auto& n : names) {
+    debug::Metric m;
+    throw_if_error(debug::parse_metric(n, &m));
+    out.push_back(m);
+  }
+  return out;
+}
+
+py::dict debug_sensitivity(const debug::SessionSpec& spec, const std::vector<std::string>& metrics,
+                           const std::string& node_type, bool all_but_one, const std::vector<std::string>& interested) {
+  auto s = open_debug(spec);
+  debug::SensitivityOptions o;
+  o.metrics = metrics_of(metrics);
+  o.node_type = node_type;
+  o.all_but_one = all_but_one;
+  o.interested = interested;
+  std::vector<debug::SensitivityRow> rows;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = debug::node_sensitivity(s->analysis, *s->ev, o, &rows);
+  }
+  throw_if_error(st);
+  py::list names, ops, values;
+  for (const auto& r : rows) {
+    names.append(r.name);
+    ops.append(r.op_type);
+    values.append(py::cast(r.values));
+  }
+  py::dict d;
+  d["names"] = names;
+  d["op_types"] = ops;
+  d["values"] = values;
+  d["table"] = debug::sensitivity_table(rows, o.metrics, node_type);
+  d["warnings"] = s->analysis.warnings;
+  return d;
+}
+
+py::dict debug_accumulate(const debug::SessionSpec& spec, const std::string& metric,
+                          const std::vector<std::vector<std::string>>& quantize_sets,
+                          const std::vector<std::string>& labels, bool average) {
+  auto s = open_debug(spec);
+  debug::Metric m;
+  throw_if_error(debug::parse_metric(metric, &m));
+  const debug::QdqAnalysis& a = s->analysis;
+  std::vector<debug::QuantSetSpec> sets;
+  for (size_t i = 0; i < quantize_sets.size(); ++i) {
+    const auto& set = quantize_sets[i];
+    debug::QuantSetSpec q{i < labels.size() ? labels[i] : "set_" + std::to_string(i), debug::mask_none(a)};
+    for (const auto& n : set) {
+      if (n == "weight" || n == "activation") {
+        std::vector<bool> k = debug::mask_kind(a, n == "weight");
+        for (size_t e = 0; e < k.size(); ++e) q.active[e] = q.active[e] || k[e];
+      } else if (n == "all") {
+        q.active = debug::mask_all(a);
+      } else if (n.size() > 1 && n[0] == '!') {  // "!node": everything quantized but this node
+        auto e = a.edges_of("node", n.substr(1));
+        if (e.empty()) throw py::value_error("non_quantize_node: no quantized node named '" + n.substr(1) + "'");
+        if (std::find(q.active.begin(), q.active.end(), true) == q.active.end()) q.active = debug::mask_all(a);
+        for (size_t j : e) q.active[j] = false;
+      } else {
+        auto e = a.edges_of("node", n);
+        if (e.empty()) throw py::value_error("quantize_node: no quantized node named '" + n + "'");
+        for (size_t j : e) q.active[j] = true;
+      }
+    }
+    sets.push_back(q);
+  }
+  if (sets.empty()) sets = debug::standard_sets(a);
+  debug::AccumulatedError r;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = debug::accumulate_error(a, *s->ev, sets, m, average, &r);
+  }
+  throw_if_error(st);
+  py::dict d;
+  d["layers"] = r.layers;
+  d["tensors"] = r.tensors;
+  d["labels"] = r.labels;
+  d["values"] = r.values;
+  d["table"] = debug::accumulated_table(r);
+  d["svg"] = debug::accumulated_svg(r);
+  return d;
+}
+
+py::list debug_distribution(const debug::SessionSpec& spec, const std::vector<std::string>& nodes, int bins) {
+  auto s = open_debug(spec);
+  std::vector<debug::NodeDistribution> ds;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = debug::distributions(s->analysis, *s->ev, nodes, bins, &ds);
+  }
+  throw_if_error(st);
+  py::list out;
+  for (const auto& x : ds) {
+    py::dict d;
+    d["node"] = x.node;
+    d["op_type"] = x.op_type;
+    d["tensor"] = x.tensor;
+    d["range"] = py::make_tuple(x.act_float.lo, x.act_float.hi);
+    d["float_hist"] = x.act_float.counts;
+    d["quant_hist"] = x.act_quant.counts;
+    d["min"] = x.act_min;
+    d["max"] = x.act_max;
+    d["quantized"] = x.act_quantized;
+    d["scale"] = x.act_scale;
+    d["zero_point"] = x.act_zero_point;
+    d["channel_min"] = x.act_cmin;
+    d["channel_max"] = x.act_cmax;
+    d["weight"] = x.weight;
+    if (x.has_weight) {
+      d["weight_range"] = py::make_tuple(x.w_float.lo, x.w_float.hi);
+      d["weight_float_hist"] = x.w_float.counts;
+      d["weight_quant_hist"] = x.w_quant.counts;
+      d["weight_channel_min"] = x.w_cmin;
+      d["weight_channel_max"] = x.w_cmax;
+    }
+    d["text"] = debug::distribution_text(x);
+    d["svg"] = debug::distribution_svg(x);
+    d["channel_svg"] = debug::channel_range_svg(x);
+    out.append(d);
+  }
+  return out;
+}
+
+std::string debug_runall(const debug::SessionSpec& spec, const std::string& save_dir,
+                         const std::vector<std::string>& metrics, int top, bool all_but_one) {
+  auto s = open_debug(spec);
+  debug::RunallOptions o;
+  o.metrics = metrics_of(metrics);
+  o.top = top;
+  o.all_but_one = all_but_one;
+  std::string html;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = debug::runall(s->analysis, *s->ev, save_dir, o, &html);
+  }
+  throw_if_error(st);
+  return html;
+}
+
+py::dict debug_auto_mp(const std::string& config, const std::string& working_dir, const std::string& data_dir,
+                       double target, size_t data_num, int max_raises, const std::string& out_dir, int threads,
+                       bool verbose) {
+  debug::AmpOptions o;
+  o.config = config;
+  o.working_dir = working_dir;
+  o.data_dir = data_dir;
+  o.target_cosine = target;
+  if (data_num) o.data_num = data_num;
+  o.max_raises = max_raises;
+  o.out_dir = out_dir;
+  o.threads = threads;
+  debug::AmpResult r;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = debug::auto_mixed_precision(o, &r, [verbose](const std::string& m) {
+      if (verbose) std::fprintf(stderr, "%s\n", m.c_str());
+    });
+  }
+  throw_if_error(st);
+  py::dict d;
+  d["cosine_before"] = r.cosine_before;
+  d["cosine_after"] = r.cosine_after;
+  d["latency_before_ms"] = r.latency_before_ms;
+  d["latency_after_ms"] = r.latency_after_ms;
+  d["reached"] = r.reached;
+  d["samples"] = r.samples;
+  py::list steps;
+  for (const auto& s : r.final) {
+    py::dict x;
+    x["node"] = s.node;
+    x["op_type"] = s.op_type;
+    x["qtype"] = s.qtype;
+    x["cosine"] = s.cosine;
+    x["latency_ms"] = s.latency_ms;
+    steps.append(x);
+  }
+  d["raised"] = steps;
+  d["node_info_yaml"] = r.node_info_yaml;
+  d["yaml_path"] = r.yaml_path;
+  d["qdq_path"] = r.qdq_path;
+  d["fixed_path"] = r.fixed_path;
+  d["report"] = r.report;
+  return d;
+}
+
 }  // namespace
 }  // namespace kaiwu::python
 
@@ -191,4 +416,11 @@ PYBIND11_MODULE(_kaiwu, m) {
           "num_threads", [](const PySession& s) { return s.session->num_threads(); },
           [](PySession& s, int n) { s.session->set_num_threads(n); });
   m.def("compile", &kaiwu::python::compile, py::arg("yaml_path"), py::arg("quiet") = true);
+  m.def("_debug_spec", &kaiwu::python::make_spec);
+  py::class_<kaiwu::debug::SessionSpec>(m, "_DebugSpec");
+  m.def("_debug_sensitivity", &kaiwu::python::debug_sensitivity);
+  m.def("_debug_accumulate", &kaiwu::python::debug_accumulate);
+  m.def("_debug_distribution", &kaiwu::python::debug_distribution);
+  m.def("_debug_runall", &kaiwu::python::debug_runall);
+  m.def("_debug_auto_mp", &kaiwu::python::debug_auto_mp);
 }

@@ -107,6 +107,7 @@ Status collect_statistics(runtime::GraphExecutor& float_model, CalibrationDatase
     });
     for (size_t k = 0; k < names.size(); ++k)
       if (!errs[k].ok()) return errs[k].with_context(where + ", tensor '" + names[k] + "'");
+    if (options.on_sample) KW_RETURN_IF_ERROR(options.on_sample(i, names, results).with_context(where));
     st.num_samples = ++observed;
     if (progress) progress(i + 1, total);
   }

@@ -35,6 +35,10 @@ struct CollectOptions {
   int per_channel_axis = -1;  // >= 0: min/max also per channel along this axis (tensors of rank > axis)
   int histogram_bins = 2048;  // bins per side of zero
   std::vector<size_t> skip;   // sample indices not observed (held out for evaluation), sorted
+  // Called after each observed sample with its index and the observed tensors (names and values in the same
+  // order); an error stops the collection. Used to gather more statistics in the same pass (calib_refine).
+  std::function<Status(size_t sample, const std::vector<std::string>& names, const std::vector<Tensor>& values)>
+      on_sample;
 };
 
 // Called after each sample: (samples done, total).

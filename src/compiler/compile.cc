@@ -22,11 +22,15 @@
 #include <thread>
 
 #include "calib/calibrate.h"
+#include "compiler/batch_split.h"
+#include "compiler/calib_refine.h"
+#include "compiler/data_checks.h"
 #include "compiler/eval.h"
 #include "compiler/load_qparams.h"
 #include "compiler/pipeline.h"
 #include "compiler/preprocess.h"
 #include "compiler/progress.h"
+#include "compiler/remove_nodes.h"
 #include "compiler/report.h"
 #include "config/compile_config.h"
 #include "core/file_util.h"
@@ -238,6 +242,7 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
               " node(s)");
   }
   KW_RETURN_IF_ERROR(compiler::optimize_float_model(original, in_shapes, &optimized_, &log_));
+  KW_RETURN_IF_ERROR(compiler::prepare_float_model(cfg_, &optimized_, &log_).with_context(yaml));  // CLE, biases
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_optimized_float_model.onnx", optimized_));
   log_.info("elapsed: optimize " + fmt(seconds_since(t), 2) + " s");
 
@@ -274,6 +279,9 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   } else {
     std::string cal_type = cfg_.inputs.empty() ? "" : cfg_.inputs[0].cal_data_type;
     KW_RETURN_IF_ERROR(calib::CalibrationDataset::open(specs, dirs, cal_type, &data));
+    std::vector<std::string> norm_warnings;  // the double-normalization guard (compiler/data_checks.h)
+    KW_RETURN_IF_ERROR(compiler::check_double_normalization(cfg_, data, &norm_warnings));
+    for (const auto& w : norm_warnings) log_.warn(w);
   }
   log_.info("num of calibration data: " + std::to_string(data.size()));
   SessionOptions so;
@@ -295,6 +303,7 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
     for (size_t i = 0; i < n && eval_samples.size() < kMaxEvalSamples; i += step) eval_samples.push_back(i);
   }
   calib::Statistics stats;
+  compiler::LayerCollector layer_stats;  // layer input statistics for the calibration refinements
   {
     compiler::Progress progress("calibration", opt_.progress, tty_progress());
     // Histograms only when a method needs them (kl, mse, percentile, max with max_percentile < 1, the search).
@@ -302,6 +311,10 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
     calib::CollectOptions co;
     co.kind = ctype == "load" || plain_max ? calib::ObserverKind::kMinMax : calib::ObserverKind::kHistogram;
     if (held_out) co.skip = eval_samples;
+    KW_RETURN_IF_ERROR(layer_stats.init_for(cfg_, optimized_, n - co.skip.size()));  // calibration refinements
+    co.on_sample = [&](size_t i, const std::vector<std::string>& nm, const std::vector<Tensor>& v) {
+      return layer_stats.add(i, nm, v);
+    };
     KW_RETURN_IF_ERROR(calib::collect_statistics(*float_exec, data, {}, co, &stats, std::ref(progress)));
   }
   log_.info(held_out ? std::to_string(n - eval_samples.size()) + " samples calibrate, " +
@@ -392,6 +405,11 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
               " candidates).");
   }
   const std::string best_label = cands[best].label;
+  // Weight refinements of quant_config (MSE weight ranges, AdaRound-style rounding, bias correction).
+  KW_RETURN_IF_ERROR(compiler::refine_weights(cfg_, optimized_, *float_exec, data,
+                                              held_out ? eval_samples : std::vector<size_t>{}, eval_samples,
+                                              best_table, &layer_stats, &qopt_, &best_model, &best_report, &log_)
+                         .with_context(yaml));
   log_.info("elapsed: " + std::string(cands.size() > 1 ? "search and quantize " : "quantize ") +
             fmt(seconds_since(t), 2) + " s");
 
@@ -415,9 +433,16 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   KW_RETURN_IF_ERROR(quant::expose_dequantized(best_model, compare_names, &quantized_column_model));
   // Preprocessing (colour conversion, mean/scale, layout, the first quantization) goes into the fixed-point and
   // deployable models only: they take the runtime frames (uint8 NHWC, nv12 as _y/_uv) of input_type_rt.
+  // input_batch / separate_batch / separate_name (compiler/batch_split.h): `pre_cfg` names the split inputs.
+  config::CompileConfig pre_cfg;
+  {
+    std::vector<std::string> batch_log;
+    KW_RETURN_IF_ERROR(compiler::apply_input_batch(cfg_, best_model, &fixed, &pre_cfg, &batch_log).with_context(yaml));
+    for (const auto& l : batch_log) log_.info(l);
+  }
   {
     std::string pre_log;
-    KW_RETURN_IF_ERROR(compiler::insert_preprocessing(cfg_, &fixed, &pre_log).with_context("inserting the preprocessing"));
+    KW_RETURN_IF_ERROR(compiler::insert_preprocessing(pre_cfg, &fixed, &pre_log).with_context("inserting the preprocessing"));
     std::istringstream lines(pre_log);
     for (std::string line; std::getline(lines, line);)
       if (!line.empty()) log_.info(line);
@@ -453,10 +478,26 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_calibrated_model.onnx", calibrated));
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_ptq_model.onnx", best_model));
   fixed.metadata = best_model.metadata;
+  compiler::describe_runtime_inputs(pre_cfg, fixed.graph, &fixed.metadata);  // input source/layout for kaiwu info
+  compiler::describe_runtime_inputs(pre_cfg, deployable.graph, &deployable.metadata);
   KW_RETURN_IF_ERROR(save_model(prefix_ + "_quantized_model.onnx", fixed));
   deploy::DeployInfo dinfo{KAIWU_VERSION_STRING, target, describe_compile(cfg_, target, best_label)};
   KW_RETURN_IF_ERROR(deploy::write_deployable(deployable, dinfo, staging_ + "/" + prefix_ + ".kwm"));
   written_.push_back(prefix_ + ".kwm");
+  {  // remove_node_type / remove_node_name (compiler/remove_nodes.h): P_quantized_removed_model.onnx, P_removed.kwm
+    ir::Model removed, removed_dep;
+    bool any = false;
+    std::vector<std::string> rlog, rwarn;
+    KW_RETURN_IF_ERROR(
+        compiler::make_removed_models(cfg_.model, fixed, &removed, &removed_dep, &any, &rlog, &rwarn).with_context(yaml));
+    for (const auto& l : rlog) log_.info(l);
+    for (const auto& w : rwarn) log_.warn(w);
+    if (any) {
+      KW_RETURN_IF_ERROR(save_model(prefix_ + "_quantized_removed_model.onnx", removed));
+      KW_RETURN_IF_ERROR(deploy::write_deployable(removed_dep, dinfo, staging_ + "/" + prefix_ + "_removed.kwm"));
+      written_.push_back(prefix_ + "_removed.kwm");
+    }
+  }
   // Static performance estimate of the deployable model on the target (P.json, P.html).
   {
     perf::Report pr;
@@ -464,7 +505,7 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
     std::map<std::string, Shape> dep_shapes;  // the configured shapes of the inputs the deployable still has
     for (const auto& v : deployable.graph.inputs)
       if (in_shapes.count(v.name)) dep_shapes[v.name] = in_shapes.at(v.name);
-    KW_RETURN_IF_ERROR(perf::estimate(deployable, dep_shapes, perf::builtin_target(target), threads, &pr)
+    KW_RETURN_IF_ERROR(perf::estimate(deployable, dep_shapes, perf::target_for(target), threads, &pr)
                            .with_context("performance estimate"));
     pr.model = prefix_;
     KW_RETURN_IF_ERROR(write(prefix_ + ".json", perf::to_json(pr)));

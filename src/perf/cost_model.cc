@@ -8,23 +8,6 @@
 
 namespace kaiwu::perf {
 
-TargetSpec builtin_target(const std::string& name) {
-  TargetSpec t;
-  t.name = name;
-  t.efficiency = {{"conv_int8", 0.62}, {"conv_fp32", 0.80}, {"dwconv_int8", 0.12}, {"dwconv_fp32", 0.25},
-                  {"deconv_fp32", 0.45}, {"gemm_int8", 0.35}, {"gemm_fp32", 0.55}, {"conv_int16", 0.05}};
-  if (name == "x86-avx512vnni") return t;
-  if (name == "x86-avx2") {  // no VNNI: int8 through 16-bit products, half the vector width
-    t.int8_gmacs_per_core = 64.0;
-    t.fp32_gmacs_per_core = 32.0;
-    return t;
-  }
-  t.name = "generic";  // scalar-ish fallbacks
-  t.int8_gmacs_per_core = 4.0;
-  t.fp32_gmacs_per_core = 4.0;
-  return t;
-}
-
 namespace {
 
 int64_t numel(const Shape& s) {
@@ -45,44 +28,85 @@ struct NodeShapes {
   std::vector<const ops::TensorDesc*> in, out;
 };
 
-// MACs and kernel family of one node.
-void classify(const ir::Node& n, const NodeShapes& s, int64_t* macs, std::string* kernel) {
-  *macs = 0;
+int64_t round_up(int64_t v, int64_t m) { return v <= 0 ? v : (v + m - 1) / m * m; }
+
+// MACs rescaled by the channel blocking of the kernels: oneDNN's convolutions compute output channels in blocks of
+// 16 and the int8 (VNNI) ones input channels in groups of 4.
+int64_t padded(int64_t macs, int64_t m, int64_t m_block, int64_t c, int64_t c_block) {
+  if (macs <= 0 || m <= 0 || c <= 0) return macs;
+  const double f = static_cast<double>(round_up(m, m_block)) / m * static_cast<double>(round_up(c, c_block)) / c;
+  return static_cast<int64_t>(macs * f);
+}
+
+// Kernel family, MACs and padded MACs of one node.
+void classify(const ir::Node& n, const NodeShapes& s, LayerCost* c) {
+  c->macs = c->padded_macs = 0;
   auto in = [&](size_t i) -> const ops::TensorDesc* { return i < s.in.size() ? s.in[i] : nullptr; };
   const ops::TensorDesc* out = s.out.empty() ? nullptr : s.out[0];
   const std::string& op = n.op_type;
   const bool conv = op == "Conv" || op == "QLinearConv" || op == "ConvInteger";
-  if (conv || op == "ConvTranspose") {
-    const size_t wi = op == "QLinearConv" ? 3 : 1;
+  if (conv || op == "ConvTranspose" || op == "QLinearConvTranspose") {
+    const size_t wi = op == "QLinearConv" || op == "QLinearConvTranspose" ? 3 : 1;
     const ops::TensorDesc *w = in(wi), *x = in(0);
+    const std::string t = x && is_int(x->dtype) ? "int8" : (x && x->dtype == DType::kI16 ? "int16" : "fp32");
+    c->kernel = (conv ? "conv_" : "deconv_") + t;
     if (w && out && x && w->shape.size() >= 3) {
       int64_t k = 1;
       for (size_t i = 2; i < w->shape.size(); ++i) k *= w->shape[i];
       const int64_t group = n.attr_int("group", 1);
-      if (conv) *macs = numel(out->shape) * w->shape[1] * k;
-      else *macs = numel(x->shape) * w->shape[1] * k;
-      const bool depthwise = conv && group > 1 && w->shape[1] == 1;
-      const std::string t = is_int(x->dtype) ? "int8" : (x->dtype == DType::kI16 ? "int16" : "fp32");
-      *kernel = std::string(op == "ConvTranspose" ? "deconv_" : (depthwise ? "dwconv_" : "conv_")) + t;
+      if (conv) {
+        c->macs = numel(out->shape) * w->shape[1] * k;
+        const bool depthwise = group > 1 && w->shape[1] == 1;
+        if (depthwise) c->kernel = "dw" + c->kernel;
+        const int64_t m = w->shape[0];
+        if (depthwise) c->padded_macs = padded(c->macs, m, 16, 1, 1);
+        else c->padded_macs = padded(c->macs, m, 16, w->shape[1], t == "int8" ? 4 : 1);
+      } else {
+        c->macs = numel(x->shape) * w->shape[1] * k;
+        c->padded_macs = padded(c->macs, w->shape[1] * group, 16, 1, 1);
+      }
     }
     return;
   }
   if (op == "Gemm" || op == "MatMul" || op == "QLinearMatMul" || op == "MatMulInteger") {
     const ops::TensorDesc* a = in(0);
+    c->kernel = std::string("gemm_") + (a && is_int(a->dtype) ? "int8" : "fp32");
     if (a && out && !a->shape.empty()) {
       const int64_t k = op == "Gemm" && n.attr_int("transA", 0) ? a->shape[0] : a->shape.back();
-      *macs = numel(out->shape) * k;
-      *kernel = std::string("gemm_") + (is_int(a->dtype) ? "int8" : "fp32");
+      c->macs = c->padded_macs = numel(out->shape) * k;
     }
     return;
   }
-  static const std::set<std::string> movement = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat",
-                                                 "Slice", "Split", "Gather", "Expand", "Tile", "Pad", "Identity",
-                                                 "DepthToSpace", "SpaceToDepth", "Resize", "Shape", "Cast"};
-  if (movement.count(op)) *kernel = "data_movement";
-  else if (op.find("Pool") != std::string::npos) *kernel = "pool";
-  else if (op.rfind("Reduce", 0) == 0 || op == "Softmax" || op == "LayerNormalization") *kernel = "reduce";
-  else *kernel = "eltwise";
+  static const std::set<std::string> views = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Shape",
+                                              "Dropout", "Size"};
+  static const std::set<std::string> transposes = {"Transpose", "DepthToSpace", "SpaceToDepth"};
+  static const std::set<std::string> copies = {"Concat", "Slice", "Split", "Gather", "Expand", "Tile", "Pad", "Cast",
+                                               "ConstantOfShape", "Range", "GatherElements", "ScatterND", "Where"};
+  static const std::set<std::string> global_pools = {"GlobalAveragePool", "GlobalMaxPool", "QGlobalAveragePool",
+                                                     "QLinearGlobalAveragePool"};
+  static const std::set<std::string> transcendental = {"Sigmoid", "Tanh", "Exp", "Log", "Erf", "Gelu", "Softplus",
+                                                       "Mish", "Pow", "Sin", "Cos", "Elu", "Selu", "Celu"};
+  const bool int_out = out && (is_int(out->dtype) || out->dtype == DType::kI16);
+  if (views.count(op)) c->kernel = "view";
+  else if (transposes.count(op)) c->kernel = "transpose";
+  else if (copies.count(op)) c->kernel = "copy";
+  else if (op == "Resize" || op == "Upsample") c->kernel = int_out ? "resize_q" : "resize";
+  else if (global_pools.count(op)) c->kernel = int_out ? "global_pool_q" : "global_pool";
+  else if (op.find("Pool") != std::string::npos) c->kernel = n.domain.empty() && int_out ? "pool_q" : "pool";
+  else if (op.rfind("Reduce", 0) == 0 || op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization" ||
+           op == "InstanceNormalization" || op == "ArgMax" || op == "ArgMin")
+    c->kernel = "reduce";
+  else if (op == "QLut") c->kernel = "lut";
+  else if (n.domain == "kaiwu" || op == "QuantizeLinear" || op == "DequantizeLinear" || op.rfind("QLinear", 0) == 0 ||
+           int_out)
+    c->kernel = "eltwise_q";
+  else if (transcendental.count(op)) c->kernel = "transcendental";
+  else c->kernel = "eltwise";
+}
+
+double lookup(const std::map<std::string, double>& m, const std::string& k, double def) {
+  auto it = m.find(k);
+  return it == m.end() ? def : it->second;
 }
 
 }  // namespace
@@ -95,6 +119,7 @@ Status estimate(const ir::Model& m, const std::map<std::string, Shape>& inputs, 
   Report r;
   r.model = m.graph.name;
   r.target = target.name;
+  r.target_source = target.source;
   r.threads = threads;
   const ir::Graph& g = m.graph;
   for (const auto& [name, t] : g.initializers) r.model_bytes += static_cast<int64_t>(t.nbytes());
@@ -113,7 +138,6 @@ Status estimate(const ir::Model& m, const std::map<std::string, Shape>& inputs, 
     auto it = gs.desc.find(v.name);
     if (it != gs.desc.end()) live[v.name] = bytes_of(&it->second), live_bytes += live[v.name];
   }
-  const double speedup = 1.0 + (threads - 1) * target.thread_scaling;
   double total_1t = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
@@ -137,27 +161,42 @@ Status estimate(const ir::Model& m, const std::map<std::string, Shape>& inputs, 
       c.write_bytes += bytes_of(s.out.back());
     }
     if (constant && !n.inputs.empty()) continue;  // folded at plan time, never runs
-    classify(n, s, &c.macs, &c.kernel);
+    classify(n, s, &c);
     if (!s.out.empty() && s.out[0]) {
       c.shape = shape_str(s.out[0]->shape);
       c.dtype = dtype_name(s.out[0]->dtype);
     }
-    // Reshape-like ops are views or plain copies; Shape reads nothing.
-    if (n.op_type == "Shape") c.read_bytes = c.write_bytes = 0;
+    // Reshape-like ops are views; Shape reads nothing.
+    if (c.kernel == "view") c.read_bytes = c.write_bytes = 0;
     c.read_bytes += c.weight_bytes;
-    double eff = 1.0;
-    auto e = target.efficiency.find(c.kernel);
-    if (e != target.efficiency.end()) eff = e->second;
-    const double peak = c.kernel.find("int8") != std::string::npos ? target.int8_gmacs_per_core
-                                                                   : target.fp32_gmacs_per_core;
-    const double compute_1t = c.macs > 0 ? c.macs / (peak * 1e9 * eff) * 1e3 : 0.0;
-    const int64_t moved = c.read_bytes + c.write_bytes;
-    const double bw = moved <= target.cache_bytes ? target.cache_gbytes_per_s : target.dram_gbytes_per_s;
-    c.memory_ms = moved / (bw * 1e9) * 1e3;
-    c.compute_ms = compute_1t / speedup;
-    const double overhead = target.node_overhead_us * 1e-3;
+    // One thread: the MAC part (scales with threads), the per-output part (requantize / store) and the memory
+    // part (both memory work: they scale like memory-bound work when the layer moves more than big_bytes).
+    double t1 = 0, mac_1t = 0, out_1t = 0, memory_1t = 0, overhead = target.view_overhead_us * 1e-3;
+    if (c.kernel != "view") {
+      overhead = target.node_overhead_us * 1e-3;
+      const double gmacs = lookup(target.gmacs, c.kernel, 0);
+      if (c.padded_macs > 0 && gmacs > 0) mac_1t = c.padded_macs / (gmacs * 1e6);
+      const int64_t outs = s.out.empty() || !s.out[0] ? 0 : numel(s.out[0]->shape);
+      out_1t = outs * lookup(target.out_ns, c.kernel, 0) * 1e-6;
+      double gbytes = lookup(target.gbytes, c.kernel, 20.0);
+      if (c.read_bytes + c.write_bytes > target.huge_bytes) gbytes = lookup(target.gbytes_big, c.kernel, gbytes);
+      memory_1t = (c.read_bytes + c.write_bytes) / (gbytes * 1e6);
+      t1 = std::max(mac_1t + out_1t, memory_1t);
+    }
+    // Threads: small layers gain little (fork/join and chunking dominate), memory-bound work shares the bandwidth.
+    const double t1_us = t1 * 1e3, small = t1_us / (t1_us + target.parallel_us);
+    const double sc = lookup(target.scaling, c.kernel, 0.0);
+    const double sm = c.read_bytes + c.write_bytes > target.big_bytes ? lookup(target.scaling_big, c.kernel, sc) : sc;
+    // A negative scaling (slower with threads: contention) is applied once, not per added thread.
+    auto speedup = [&](double f) {
+      return threads < 2 ? 1.0 : std::max(0.2, 1.0 + (f < 0 ? f : (threads - 1) * f) * small);
+    };
+    const double s_compute = speedup(sc), s_memory = speedup(sm);
+    c.compute_ms = mac_1t / s_compute + out_1t / s_memory;
+    c.memory_ms = memory_1t / s_memory;
     c.est_ms = std::max(c.compute_ms, c.memory_ms) + overhead;
-    total_1t += std::max(compute_1t, c.memory_ms) + overhead;
+    if (threads > 1 && c.kernel != "view") c.est_ms += lookup(target.mt_overhead_us, c.kernel, 0.0) * 1e-3;
+    total_1t += t1 + overhead;
     r.total_macs += c.macs;
     r.weight_bytes += c.weight_bytes;
     r.read_bytes += c.read_bytes;
@@ -223,8 +262,9 @@ std::map<std::string, double> time_by_op(const Report& r) {
 std::string to_json(const Report& r) {
   std::ostringstream o;
   o << "{\n  \"summary\": {\"model\": " << jstr(r.model) << ", \"target\": " << jstr(r.target)
-    << ", \"threads\": " << r.threads << ", \"latency_ms\": " << num(r.latency_ms)
+    << ", \"target_source\": " << jstr(r.target_source) << ", \"threads\": " << r.threads << ", \"latency_ms\": " << num(r.latency_ms)
     << ", \"latency_1thread_ms\": " << num(r.latency_1t_ms) << ", \"fps\": " << num(r.fps, 2)
+    << ", \"fps_1thread\": " << num(r.latency_1t_ms > 0 ? 1000.0 / r.latency_1t_ms : 0.0, 2)
     << ", \"fps_parallel_frames\": " << num(r.fps_parallel, 2) << ", \"macs\": " << r.total_macs
     << ", \"ddr_bytes_read_per_frame\": " << r.read_bytes << ", \"ddr_bytes_written_per_frame\": " << r.write_bytes
     << ", \"peak_activation_bytes\": " << r.peak_activation_bytes << ", \"model_bytes\": " << r.model_bytes
@@ -238,7 +278,7 @@ std::string to_json(const Report& r) {
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerCost& l = r.layers[i];
     o << "    {\"name\": " << jstr(l.name) << ", \"op_type\": " << jstr(l.op_type) << ", \"kernel\": " << jstr(l.kernel)
-      << ", \"output_shape\": " << jstr(l.shape) << ", \"output_dtype\": " << jstr(l.dtype) << ", \"macs\": " << l.macs
+      << ", \"output_shape\": " << jstr(l.shape) << ", \"output_dtype\": " << jstr(l.dtype) << ", \"macs\": " << l.macs << ", \"padded_macs\": " << l.padded_macs
       << ", \"weight_bytes\": " << l.weight_bytes << ", \"read_bytes\": " << l.read_bytes
       << ", \"write_bytes\": " << l.write_bytes << ", \"compute_ms\": " << num(l.compute_ms, 5)
       << ", \"memory_ms\": " << num(l.memory_ms, 5) << ", \"est_ms\": " << num(l.est_ms, 5) << "}"
@@ -260,10 +300,12 @@ std::string to_html(const Report& r) {
   };
   row("model", r.model);
   row("target", r.target);
+  row("cost factors", r.target_source);
   row("threads", std::to_string(r.threads));
   row("latency (ms, one frame)", num(r.latency_ms, 3));
   row("latency on 1 thread (ms)", num(r.latency_1t_ms, 3));
   row("FPS (one frame at a time)", num(r.fps, 1));
+  row("FPS on 1 thread", num(r.latency_1t_ms > 0 ? 1000.0 / r.latency_1t_ms : 0.0, 1));
   row("FPS (" + std::to_string(r.threads) + " frames in parallel)", num(r.fps_parallel, 1));
   row("GMACs", num(r.total_macs / 1e9, 4));
   row("DDR MB read / written per frame", num(r.read_bytes / 1e6, 2) + " / " + num(r.write_bytes / 1e6, 2));
@@ -282,7 +324,7 @@ std::string to_html(const Report& r) {
     const LayerCost& l = r.layers[idx[k]];
     const double w = 500.0 * l.est_ms / max_ms;
     o << "<text x=\"0\" y=\"" << (k * 22 + 16) << "\" font-size=\"12\">" << html_escape(l.name.substr(0, 40))
-      << "</text><rect x=\"300\" y=\"" << (k * 22 + 4) << "\" width=\"" << num(w, 1)
+      << "</text><rect class=\"bar\" x=\"300\" y=\"" << (k * 22 + 4) << "\" width=\"" << num(w, 1)
       << "\" height=\"16\" fill=\"#4a7ebb\"/><text x=\"" << num(305 + w, 1) << "\" y=\"" << (k * 22 + 16)
       << "\" font-size=\"12\">" << num(l.est_ms, 3) << " ms</text>";
   }
@@ -306,22 +348,32 @@ std::string to_html(const Report& r) {
       << l.weight_bytes << "</td><td>" << l.read_bytes << "</td><td>" << l.write_bytes << "</td><td>"
       << num(l.compute_ms, 4) << "</td><td>" << num(l.memory_ms, 4) << "</td><td>" << num(l.est_ms, 4) << "</td></tr>";
   }
+  // The script sorts the layer table on a header click (initially by estimated time, slowest first) and marks the
+  // body data-ready="1" once done (data-js-error if anything threw), so that a headless browser test can check it.
   o << "</tbody></table>\n<script>\n"
-       "document.querySelectorAll('#layers th').forEach(function(th, col) {\n"
+       "window.addEventListener('error', function(e) { document.body.setAttribute('data-js-error', String(e.message)); });\n"
+       "function sortLayers(col, asc) {\n"
+       "  var body = document.querySelector('#layers tbody');\n"
+       "  var rows = Array.prototype.slice.call(body.rows);\n"
+       "  rows.sort(function(a, b) {\n"
+       "    var x = a.cells[col].textContent, y = b.cells[col].textContent;\n"
+       "    var nx = parseFloat(x), ny = parseFloat(y);\n"
+       "    var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);\n"
+       "    return asc ? c : -c;\n"
+       "  });\n"
+       "  rows.forEach(function(r) { body.appendChild(r); });\n"
+       "}\n"
+       "var headers = document.querySelectorAll('#layers th');\n"
+       "headers.forEach(function(th, col) {\n"
        "  th.addEventListener('click', function() {\n"
-       "    var body = document.querySelector('#layers tbody');\n"
-       "    var rows = Array.prototype.slice.call(body.rows);\n"
        "    var asc = th.getAttribute('data-asc') !== '1';\n"
        "    th.setAttribute('data-asc', asc ? '1' : '0');\n"
-       "    rows.sort(function(a, b) {\n"
-       "      var x = a.cells[col].textContent, y = b.cells[col].textContent;\n"
-       "      var nx = parseFloat(x), ny = parseFloat(y);\n"
-       "      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);\n"
-       "      return asc ? c : -c;\n"
-       "    });\n"
-       "    rows.forEach(function(r) { body.appendChild(r); });\n"
+       "    sortLayers(col, asc);\n"
        "  });\n"
-       "});\n</script></body></html>\n";
+       "});\n"
+       "sortLayers(headers.length - 1, false);\n"
+       "document.body.setAttribute('data-ready', '1');\n"
+       "</script></body></html>\n";
   return o.str();
 }
 

@@ -12,34 +12,55 @@
 
 namespace kaiwu::perf {
 
-// Per-core peaks and efficiency factors of a target. The built-in numbers come from measurements on this project's
-// reference machine (AMD Zen 4, AVX-512 VNNI): 2 cores give ~930 GOP/s int8 and ~234 GFLOP/s fp32.
+// The cost parameters of a target. Every layer gets a kernel family (conv_int8, dwconv_fp32, transpose, eltwise_q,
+// ...) and costs, on one thread:
+//   overhead + max(compute, memory)
+//   compute = padded MACs / gmacs[family] + output elements * out_ns[family]   (convolutions, GEMMs, eltwise_q)
+//   memory  = bytes read and written / gbytes[family] (gbytes_big above huge_bytes)   (every family)
+// On N threads the MAC part is divided by 1 + (N - 1) * scaling * t1 / (t1 + parallel_us) (small layers gain little),
+// the per-output and memory parts likewise with scaling_big when the layer moves more than big_bytes (memory bound);
+// mt_overhead_us is added per node. The numbers are achieved rates of Kaiwu's real kernels, not hardware peaks: the
+// built-in ones were fitted on per-layer profiles on the reference machine (AMD Zen 4, AVX-512 VNNI, 2 cores), and
+// `kaiwu perf --calibrate` measures this machine (see perf/calibration.h).
 struct TargetSpec {
-  std::string name;
-  double int8_gmacs_per_core = 232.0;  // multiply-accumulates per second (1 MAC = 2 ops)
+  std::string name;                    // x86-avx512vnni, x86-avx2, generic
+  std::string source = "built-in";     // "built-in" or the calibration file the numbers come from
+  double int8_gmacs_per_core = 232.0;  // hardware peaks (reported only)
   double fp32_gmacs_per_core = 58.0;
-  double dram_gbytes_per_s = 20.0;     // effective memory bandwidth (all cores)
-  double cache_gbytes_per_s = 120.0;   // when a layer's bytes fit in the last-level cache (activations mostly do)
-  int64_t cache_bytes = 16 << 20;      // the usable last-level cache
-  double node_overhead_us = 3.0;       // dispatch and synchronization per node
-  double thread_scaling = 0.92;        // efficiency of each additional thread
-  std::map<std::string, double> efficiency;  // kernel family -> fraction of the peak reached
+  double node_overhead_us = 1.5;       // dispatch, profiling hooks and synchronization per executed node
+  double view_overhead_us = 0.4;       // Reshape-like nodes (no data moved)
+  double parallel_us = 20.0;           // see above
+  std::map<std::string, double> gmacs;    // compute family -> GMAC/s of one thread (padded MACs)
+  std::map<std::string, double> out_ns;   // compute family -> ns per output element (requantize, store)
+  std::map<std::string, double> gbytes;   // family -> GB/s (bytes read + written) of one thread
+  std::map<std::string, double> gbytes_big;  // family -> GB/s of layers moving more than huge_bytes
+  int64_t huge_bytes = 8 << 20;
+  std::map<std::string, double> scaling;  // family -> efficiency of each additional thread (< 0: slower)
+  std::map<std::string, double> scaling_big;  // family -> scaling of layers moving more than big_bytes (memory bound)
+  int64_t big_bytes = 2 << 20;                  // about one core's L2 cache
+  std::map<std::string, double> mt_overhead_us;  // family -> extra time per node when threads > 1 (fork / join)
 };
 
 // The built-in spec of "x86-avx512vnni", "x86-avx2" or "generic" (unknown names get "generic").
 TargetSpec builtin_target(const std::string& name);
 
+// The spec `kaiwu perf` and `kaiwu compile` use for target `name`: this machine's calibration file
+// (calibration_path()) when it exists, was made for `name` and `name` is the host's target; else builtin_target(name).
+// A calibration file that exists but cannot be read is reported in *note and ignored.
+TargetSpec target_for(const std::string& name, std::string* note = nullptr);
+
 struct LayerCost {
-  std::string name, op_type, kernel;  // kernel: conv_int8, conv_fp32, dwconv_int8, gemm_int8, eltwise, ...
+  std::string name, op_type, kernel;  // kernel family: conv_int8, conv_fp32, dwconv_int8, gemm_fp32, eltwise, ...
   std::string shape;                  // output shape, e.g. [1, 56, 56, 64]
   std::string dtype;                  // output dtype
   int64_t macs = 0;
+  int64_t padded_macs = 0;            // MACs as the kernel computes them (channels rounded up to its blocks)
   int64_t weight_bytes = 0, read_bytes = 0, write_bytes = 0;
   double compute_ms = 0, memory_ms = 0, est_ms = 0;
 };
 
 struct Report {
-  std::string model, target;
+  std::string model, target, target_source;
   int threads = 1;
   std::vector<LayerCost> layers;  // in execution order
   int64_t total_macs = 0, weight_bytes = 0, read_bytes = 0, write_bytes = 0, peak_activation_bytes = 0;

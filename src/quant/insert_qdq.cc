@@ -168,44 +168,6 @@ Tensor scalar_zp(QType t, int32_t zp) {
   return Tensor::from_vector<int8_t>({static_cast<int8_t>(zp)});
 }
 
-// Per-channel (axis >= 0) or per-tensor symmetric int8 quantization of a float weight.
-struct QuantWeight {
-  Tensor q;
-  std::vector<float> scales;
-  int axis = -1;
-};
-
-Status quantize_weight(const Tensor& w, int axis, QuantWeight* out) {
-  const int64_t n = w.numel();
-  int64_t outer = 1, ch = 1, inner = n;
-  if (axis >= 0) {
-    outer = 1;
-    for (int i = 0; i < axis; ++i) outer *= w.dim(i);
-    ch = w.dim(axis);
-    inner = 1;
-    for (int i = axis + 1; i < w.rank(); ++i) inner *= w.dim(i);
-  }
-  std::vector<float> amax(ch, 0.f);
-  const float* x = w.data<float>();
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t c = 0; c < ch; ++c)
-      for (int64_t i = 0; i < inner; ++i) {
-        float v = x[(o * ch + c) * inner + i];
-        if (!std::isfinite(v)) return invalid_argument("weight has a non-finite value");
-        amax[c] = std::max(amax[c], std::fabs(v));
-      }
-  out->scales.resize(ch);
-  for (int64_t c = 0; c < ch; ++c) {
-    QParams p;
-    KW_RETURN_IF_ERROR(qmath::choose_qparams(-amax[c], amax[c], QType::kInt8, qmath::QScheme::kSymmetric, &p));
-    out->scales[c] = p.scale;
-  }
-  out->q = Tensor::empty(DType::kI8, w.shape());
-  qmath::quantize_per_axis<int8_t>(x, out->q.data<int8_t>(), outer, ch, inner, out->scales.data(), nullptr);
-  out->axis = axis;
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges, const QuantOptions& opt,
@@ -436,9 +398,15 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
     const std::string wname = n.inputs[p.weight_input];
     const Tensor* wt = g.is_initializer(wname) ? &g.initializers.at(wname) : &shapes.constants.at(wname);
     const int axis = (opt.per_channel_weights && opset >= 13) ? p.weight_axis : -1;
-    QuantWeight qw;
-    Status st = quantize_weight(*wt, axis, &qw);
-    if (!st.ok()) return st.with_context(n.describe() + " weight '" + wname + "'");
+    QuantizedWeight qw;
+    auto given = opt.given_weights.find(n.name);
+    if (given != opt.given_weights.end() && given->second.axis == axis && given->second.q.shape() == wt->shape() &&
+        given->second.q.dtype() == DType::kI8) {
+      qw = given->second;
+    } else {
+      Status st = quantize_weight(*wt, axis, opt.weight_range, &qw);
+      if (!st.ok()) return st.with_context(n.describe() + " weight '" + wname + "'");
+    }
     const int64_t ch = static_cast<int64_t>(qw.scales.size());
     const bool per_axis = axis >= 0;
     Tensor wscale = per_axis ? Tensor::from_vector<float>(qw.scales, {ch}) : Tensor::from_vector<float>(qw.scales);
@@ -462,11 +430,15 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
     for (int64_t k = 0; k < bt->numel(); ++k)
       if (!std::isfinite(bt->data<float>()[k]))
         return invalid_argument(n.describe() + ": bias '" + bname + "' is not finite");
+    std::vector<float> bias(bt->data<float>(), bt->data<float>() + bt->numel());
+    auto delta = opt.bias_delta.find(n.name);  // bias correction
+    if (delta != opt.bias_delta.end() && delta->second.size() == bias.size())
+      for (size_t k = 0; k < bias.size(); ++k) bias[k] += delta->second[k];
     Tensor bq = Tensor::empty(DType::kI32, bt->shape());
     if (per_axis)
-      qmath::quantize_per_axis<int32_t>(bt->data<float>(), bq.data<int32_t>(), 1, ch, 1, bscale.data(), nullptr);
+      qmath::quantize_per_axis<int32_t>(bias.data(), bq.data<int32_t>(), 1, ch, 1, bscale.data(), nullptr);
     else
-      qmath::quantize_array<int32_t>(bt->data<float>(), bq.data<int32_t>(), bt->numel(), bscale[0], 0);
+      qmath::quantize_array<int32_t>(bias.data(), bq.data<int32_t>(), bt->numel(), bscale[0], 0);
     std::string bqn = w.add_init(bname + "_quantized", std::move(bq));
     std::string bsn = w.add_init(bname + "_scale", per_axis ? Tensor::from_vector<float>(bscale, {ch})
                                                             : Tensor::from_vector<float>(bscale));

@@ -33,6 +33,24 @@ struct FixedQParams {
 };
 
 enum class Precision { kInt8, kInt16, kFloat };
+
+// How a weight channel's symmetric int8 range is chosen: its max |w| (kMax), or the clip in [0.5, 1] x max |w|
+// minimising the channel's quantization MSE (kMse).
+enum class WeightRange { kMax, kMse };
+const char* weight_range_name(WeightRange r);  // "max", "mse"
+
+// A weight quantized to int8 symmetric: values in the weight's layout, one scale per channel of `axis` (or one
+// scale, axis -1).
+struct QuantizedWeight {
+  Tensor q;
+  std::vector<float> scales;
+  int axis = -1;
+};
+
+// The per-channel (axis >= 0) or per-tensor scales of `w` for int8 symmetric quantization. Error: a non-finite value.
+Status weight_scales(const Tensor& w, int axis, WeightRange range, std::vector<float>* scales);
+// Quantizes `w` with weight_scales and round-half-even.
+Status quantize_weight(const Tensor& w, int axis, WeightRange range, QuantizedWeight* out);
 const char* precision_name(Precision p);  // "int8", "int16", "float"
 
 struct QuantOptions {
@@ -47,6 +65,12 @@ struct QuantOptions {
   // Activation tensors whose scale / zero point are given (by tensor name), used instead of the range when the
   // tensor's precision matches (int8 / int16); otherwise the range still applies.
   std::map<std::string, FixedQParams> fixed_qparams;
+  // Weight quantization (calibration refinements, see compiler/calib_refine.h): the range of each weight channel;
+  // weights quantized beforehand by node name (AdaRound-style rounding; used when axis and shape match the rule's);
+  // float corrections added to a node's bias (one per output channel) before the bias is quantized to int32.
+  WeightRange weight_range = WeightRange::kMax;
+  std::map<std::string, QuantizedWeight> given_weights;
+  std::map<std::string, std::vector<float>> bias_delta;
 };
 
 // One node of the report.

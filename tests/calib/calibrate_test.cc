@@ -129,6 +129,31 @@ TEST(CalibDriver, HeldOutSamplesAreNotObserved) {
   EXPECT_FALSE(collect_statistics(*ex, data, {"x"}, opts, &st).ok());
 }
 
+TEST(CalibDriver, OnSampleSeesEveryObservedSample) {
+  auto ex = make_exec(1);
+  ASSERT_TRUE(ex);
+  CalibrationDataset data = random_dataset(tiny_inputs(), 5, 3);
+  CollectOptions opts;
+  opts.kind = ObserverKind::kMinMax;
+  opts.skip = {2};
+  std::vector<size_t> seen;
+  opts.on_sample = [&](size_t i, const std::vector<std::string>& names, const std::vector<Tensor>& v) {
+    seen.push_back(i);
+    EXPECT_EQ(names, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(v.size(), 2u);
+    return Status::Ok();
+  };
+  Statistics st;
+  ASSERT_TRUE(collect_statistics(*ex, data, {"x", "y"}, opts, &st).ok());
+  EXPECT_EQ(seen, (std::vector<size_t>{0, 1, 3, 4}));
+  opts.on_sample = [](size_t, const std::vector<std::string>&, const std::vector<Tensor>&) {
+    return invalid_argument("stop");
+  };
+  Status s = collect_statistics(*ex, data, {"x"}, opts, &st);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("calibration sample 0"), std::string::npos) << s.message();
+}
+
 TEST(CalibDriver, RunsOnANpyFolder) {
   test::TempDir tmp;
   std::string dir = tmp.sub("x");

@@ -42,7 +42,8 @@ TEST(PerfEstimate, MacCountsOfRealModels) {
 TEST(PerfEstimate, JsonSchemaAndHtml) {
   perf::Report r = estimate_model("mobilenet_v2");
   nlohmann::json j = nlohmann::json::parse(perf::to_json(r));
-  for (const char* k : {"model", "target", "threads", "latency_ms", "latency_1thread_ms", "fps", "fps_parallel_frames",
+  for (const char* k : {"model", "target", "target_source", "threads", "latency_ms", "latency_1thread_ms", "fps",
+                        "fps_1thread", "fps_parallel_frames",
                         "macs", "ddr_bytes_read_per_frame", "ddr_bytes_written_per_frame", "peak_activation_bytes",
                         "model_bytes", "layers"})
     EXPECT_TRUE(j["summary"].contains(k)) << k;
@@ -51,7 +52,8 @@ TEST(PerfEstimate, JsonSchemaAndHtml) {
   int64_t macs = 0;
   double ms = 0;
   for (const auto& l : j["layers"]) {
-    for (const char* k : {"name", "op_type", "kernel", "output_shape", "output_dtype", "macs", "weight_bytes",
+    for (const char* k : {"name", "op_type", "kernel", "output_shape", "output_dtype", "macs", "padded_macs",
+                          "weight_bytes",
                           "read_bytes", "write_bytes", "compute_ms", "memory_ms", "est_ms"})
       EXPECT_TRUE(l.contains(k)) << k;
     macs += l["macs"].get<int64_t>();

@@ -1,14 +1,16 @@
 // kaiwu info MODEL [-v [-o VIEW.onnx]]: what an artifact is (the hb_model_info of Kaiwu). For a deployable .kwm the
 // stored compile description (tool version, march/target, calibration method, yaml); for ONNX stage models their
 // kaiwu.* metadata; then the NAME | TYPE | SHAPE | DATA_TYPE table of inputs and outputs, and the boundary nodes
-// that `remove_node_type` / `remove_node_name` could remove (Quantize, Dequantize, Transpose, Cast, Reshape, Softmax
-// next to a graph input or output). `-v` writes an ONNX view of the graph (for a .kwm: the fixed-point graph as
-// optimized for the target) that Netron and onnx.checker open.
+// that `remove_node_type` / `remove_node_name` could remove (compiler::removable_boundary_nodes, the definition the
+// removal uses), and for a removed model its deleted nodes with their qparams. LAYOUT / SOURCE of runtime inputs
+// come from the "kaiwu.input.<name>" metadata of `kaiwu compile`. `-v` writes an ONNX view of the graph (for a
+// .kwm: the fixed-point graph as optimized for the target) that Netron and onnx.checker open.
 #include <iostream>
+#include <map>
 #include <memory>
-#include <set>
 
 #include "commands.h"
+#include "compiler/remove_nodes.h"
 #include "deploy/deployable.h"
 #include "frontend/onnx/onnx_export.h"
 #include "frontend/onnx/onnx_import.h"
@@ -30,6 +32,31 @@ std::string shape_text(const Shape& s) {
   return r;
 }
 
+struct RuntimeInput {
+  std::string source, layout, type;
+};
+
+// The "kaiwu.input.<name>" metadata written by `kaiwu compile` ("source=pyramid;layout=NHWC;type=nv12_y").
+RuntimeInput runtime_input(const ir::Model& m, const std::string& name) {
+  RuntimeInput r;
+  auto it = m.metadata.find("kaiwu.input." + name);
+  if (it == m.metadata.end()) return r;
+  std::map<std::string, std::string> kv;
+  const std::string& t = it->second;
+  for (size_t at = 0; at <= t.size();) {
+    size_t end = t.find(';', at);
+    if (end == std::string::npos) end = t.size();
+    const std::string item = t.substr(at, end - at);
+    const size_t eq = item.find('=');
+    if (eq != std::string::npos) kv[item.substr(0, eq)] = item.substr(eq + 1);
+    at = end + 1;
+  }
+  r.source = kv["source"];
+  r.layout = kv["layout"];
+  r.type = kv["type"];
+  return r;
+}
+
 Status run_info(const InfoArgs& a) {
   ir::Model m;
   const bool kwm = deploy::is_deployable_file(a.model);
@@ -39,6 +66,8 @@ Status run_info(const InfoArgs& a) {
     KW_RETURN_IF_ERROR(deploy::read_deployable(a.model, &m, &info));
     std::cout << "kind: deployable (.kwm)\ntool version: " << info.tool_version << "\ntarget: " << info.target
               << "\ndescription: " << info.description << "\n";
+    for (const auto& [k, v] : m.metadata)
+      if (k != compiler::kDeletedNodesKey) std::cout << k << ": " << v << "\n";
   } else {
     KW_RETURN_IF_ERROR(frontend::load_onnx(a.model, &m));
     bool qdq = false, integer = false;
@@ -48,35 +77,43 @@ Status run_info(const InfoArgs& a) {
     }
     std::cout << "kind: " << (integer ? "fixed-point ONNX" : (qdq ? "QDQ ONNX" : "float ONNX")) << " (opset "
               << m.opset() << ")\n";
-    for (const auto& [k, v] : m.metadata) std::cout << k << ": " << v << "\n";
+    for (const auto& [k, v] : m.metadata)
+      if (k != compiler::kDeletedNodesKey) std::cout << k << ": " << v << "\n";
   }
   std::unique_ptr<Session> s;
   KW_RETURN_IF_ERROR(Session::open(a.model, SessionOptions(), &s));
   std::cout << "############# input/output #############\n";
   std::printf("%-8s %-40s %-16s %-10s %-8s %s\n", "KIND", "NAME", "SHAPE", "DATA_TYPE", "LAYOUT", "SOURCE");
-  for (const auto& io : s->inputs())
+  for (const auto& io : s->inputs()) {
+    // Source and layout of runtime inputs (frames, _y/_uv/_roi, split batches) from the compile metadata.
+    const RuntimeInput rt = runtime_input(m, io.name);
     std::printf("%-8s %-40s %-16s %-10s %-8s %s\n", "input", io.name.c_str(), shape_text(io.shape).c_str(),
-                dtype_name(io.dtype), io.layout.c_str(), "ddr");
+                dtype_name(io.dtype), (rt.layout.empty() ? io.layout : rt.layout).c_str(),
+                (rt.source.empty() ? "ddr" : rt.source + (rt.type.empty() ? "" : " (" + rt.type + ")")).c_str());
+  }
   for (const auto& io : s->outputs())
     std::printf("%-8s %-40s %-16s %-10s %-8s\n", "output", io.name.c_str(), shape_text(io.shape).c_str(),
                 dtype_name(io.dtype), io.layout.c_str());
-  // Removable boundary nodes: a node of a removable type reading a graph input or producing a graph output.
-  static const std::set<std::string> kRemovable = {"QuantizeLinear", "DequantizeLinear", "Transpose", "Cast", "Reshape",
-                                                   "Softmax"};
-  std::set<std::string> inputs;
-  for (const auto& v : m.graph.inputs) inputs.insert(v.name);
+  // Removable boundary nodes: the definition the removal of `kaiwu compile` uses (compiler/remove_nodes.h).
   std::cout << "############# removable boundary nodes #############\n";
-  int removable = 0;
-  for (const auto& n : m.graph.nodes) {
-    if (!n.domain.empty() || !kRemovable.count(n.op_type)) continue;
-    const bool at_input = !n.inputs.empty() && inputs.count(n.inputs[0]);
-    const bool at_output = !n.outputs.empty() && ir::is_graph_output(m.graph, n.outputs[0]);
-    if (!at_input && !at_output) continue;
-    std::cout << n.name << " (" << n.op_type << ", " << (at_input ? "input " + n.inputs[0] : "output " + n.outputs[0])
-              << ")\n";
-    ++removable;
+  const auto removable = compiler::removable_boundary_nodes(m.graph);
+  for (const auto& b : removable)
+    std::cout << b.name << " (" << b.op_type << ", " << (b.at_input ? "input " : "output ") << b.io << ")\n";
+  if (removable.empty()) std::cout << "(none)\n";
+  auto del = m.metadata.find(compiler::kDeletedNodesKey);
+  if (del != m.metadata.end()) {
+    std::cout << "############# deleted nodes #############\n";
+    std::string text = del->second;
+    if (text.size() >= 2 && text.front() == '[') text = text.substr(1, text.size() - 2);
+    for (size_t at = 0; at < text.size();) {
+      size_t end = text.find("}, {", at);
+      std::cout << text.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at) << "\n";
+      if (end == std::string::npos) break;
+      at = end + 3;
+    }
+    std::cout << "(feed a removed Quantize's input as q = clamp(round(x / scale) + zero_point) in its dtype; "
+                 "a removed Dequantize's output gives x = (q - zero_point) * scale)\n";
   }
-  if (!removable) std::cout << "(none)\n";
   if (a.verbose) {
     const std::string view = a.view.empty() ? a.model + ".view.onnx" : a.view;
     KW_RETURN_IF_ERROR(frontend::save_onnx(m, view));

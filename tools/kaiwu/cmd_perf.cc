@@ -1,7 +1,10 @@
-// kaiwu perf MODEL [-t THREADS] [--march m] [--shape NAME=1x3x224x224] [-o DIR]: the static performance estimate
-// (cost model) of any artifact — an ONNX model (float, QDQ or fixed-point: optimized for the CPU first, as the
-// runtime would) or a deployable .kwm (as stored) — printed and written as DIR/<stem>.json and DIR/<stem>.html.
+// kaiwu perf MODEL [-t THREADS] [--march m] [--shape NAME=1x3x224x224] [-o DIR] [--compare PROFILE.json]: the static
+// performance estimate (cost model) of any artifact — an ONNX model (float, QDQ or fixed-point: optimized for the CPU
+// first, as the runtime would) or a deployable .kwm (as stored) — printed and written as DIR/<stem>.json and .html.
+// kaiwu perf --calibrate [--calibration FILE]: measures this machine's cost factors (perf_calibrate.h) and stores them
+// (default: perf::calibration_path()); later estimates of the host's target use them.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,14 +21,18 @@
 #include "frontend/onnx/onnx_import.h"
 #include "kernels/cpu_info.h"
 #include "passes/passes.h"
+#include "perf/calibration.h"
 #include "perf/cost_model.h"
+#include "perf_calibrate.h"
 
 namespace kaiwu::cli {
 
 namespace {
 
 struct PerfArgs {
-  std::string model, march, out_dir = ".", compare;
+  std::string model, march, out_dir = ".", compare, calibration;
+  bool calibrate = false;
+  double calibrate_seconds = 0.4;
   std::vector<std::string> shapes;
   int threads = 0;
 };
@@ -73,7 +80,42 @@ Status compare_with_profile(const perf::Report& r, const std::string& path) {
   return Status::Ok();
 }
 
+// Measures and stores this machine's cost factors.
+Status run_calibrate(const PerfArgs& a) {
+  const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::string path = a.calibration.empty() ? perf::calibration_path() : a.calibration;
+  std::cout << "calibrating the cost model on this machine (" << perf::cpu_model_slug() << ", target "
+            << kernels::host_target() << ", 1 and " << threads << " threads)...\n";
+  auto t0 = std::chrono::steady_clock::now();
+  perf::TargetSpec t;
+  std::string measurements;
+  KW_RETURN_IF_ERROR(cli::calibrate_target(threads, a.calibrate_seconds, true, &t, &measurements));
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  KW_RETURN_IF_ERROR(write_file_atomic(path, perf::calibration_json(t, perf::cpu_model_slug(), threads, measurements))
+                         .with_context("--calibrate"));
+  std::cout << "measured (one thread; scaling = efficiency of each added thread; the estimate scales its built-in "
+               "in-model rates by measured / reference-machine values):\n";
+  std::cout << "  node overhead " << t.node_overhead_us << " us (tiny node, profiling off)\n";
+  for (const auto& [fam, v] : t.gmacs)
+    std::printf("  %-16s %8.1f GMAC/s  %6.3f ns/output  scaling %.2f\n", fam.c_str(), v,
+                t.out_ns.count(fam) ? t.out_ns.at(fam) : 0.0, t.scaling.count(fam) ? t.scaling.at(fam) : 0.0);
+  for (const auto& [fam, v] : t.gbytes)
+    if (!t.gmacs.count(fam))
+      std::printf("  %-16s %7.1f GB/s  scaling %.2f\n", fam.c_str(), v, t.scaling.count(fam) ? t.scaling.at(fam) : 0.0);
+  std::printf("calibration took %.1f s; written to %s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), path.c_str());
+  return Status::Ok();
+}
+
 Status run_perf(const PerfArgs& a) {
+  if (a.calibrate) {
+    KW_RETURN_IF_ERROR(run_calibrate(a));
+    if (a.model.empty()) return Status::Ok();
+  }
+  if (a.model.empty()) return invalid_argument("a MODEL is required (or --calibrate); see kaiwu perf --help");
+  if (!std::filesystem::is_regular_file(a.model)) return not_found("model '" + a.model + "' does not exist");
   ir::Model m;
   std::string target = a.march.empty() ? kernels::host_target() : a.march;
   if (deploy::is_deployable_file(a.model)) {
@@ -93,11 +135,22 @@ Status run_perf(const PerfArgs& a) {
     shapes[name] = shape;
   }
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  perf::TargetSpec spec;
+  std::string note;
+  if (!a.calibration.empty()) {
+    KW_RETURN_IF_ERROR(perf::read_calibration(a.calibration, &spec));
+    if (!a.march.empty() && spec.name != a.march)
+      return invalid_argument("--calibration '" + a.calibration + "' is for target " + spec.name + ", not " + a.march);
+  } else {
+    spec = perf::target_for(target, &note);
+  }
+  if (!note.empty()) std::cerr << "kaiwu perf: " << note << "\n";
   perf::Report r;
-  KW_RETURN_IF_ERROR(perf::estimate(m, shapes, perf::builtin_target(target), threads, &r).with_context(a.model));
+  KW_RETURN_IF_ERROR(perf::estimate(m, shapes, spec, threads, &r).with_context(a.model));
   const std::string stem = std::filesystem::path(a.model).stem().string();
   r.model = stem;
-  std::cout << "model " << a.model << ", target " << r.target << ", " << threads << " thread(s)\n"
+  std::cout << "model " << a.model << ", target " << r.target << ", " << threads << " thread(s), cost factors: "
+            << r.target_source << "\n"
             << "  estimated latency " << r.latency_ms << " ms per frame (" << r.latency_1t_ms << " ms on 1 thread), "
             << r.fps << " FPS, " << r.fps_parallel << " FPS with " << threads << " frames in parallel\n"
             << "  " << r.total_macs / 1e9 << " GMACs, " << r.read_bytes / 1e6 << " MB read and " << r.write_bytes / 1e6
@@ -126,9 +179,14 @@ Status run_perf(const PerfArgs& a) {
 void add_perf_command(CLI::App& app) {
   auto a = std::make_shared<PerfArgs>();
   CLI::App* c = app.add_subcommand("perf", "Static performance estimate of a model (cost model): P.json and P.html");
-  c->add_option("model", a->model, "Model: .onnx (float, QDQ, fixed-point) or deployable .kwm")
-      ->required()
-      ->check(CLI::ExistingFile);
+  c->add_option("model", a->model, "Model: .onnx (float, QDQ, fixed-point) or deployable .kwm");
+  c->add_flag("--calibrate", a->calibrate,
+              "Measure this machine's cost factors (< 30 s) and store them in the calibration file");
+  c->add_option("--calibrate_seconds", a->calibrate_seconds, "Time per calibration case and thread count")
+      ->capture_default_str();
+  c->add_option("--calibration", a->calibration,
+                "Calibration file to write (--calibrate) or read (default: $KAIWU_PERF_CALIBRATION or "
+                "~/.cache/kaiwu/perf_<cpu>.json)");
   c->add_option("-t,--threads", a->threads, "Threads (default: all cores)");
   c->add_option("--march", a->march, "Target: x86-avx512vnni, x86-avx2, generic (default: the model's or host's)");
   c->add_option("--shape", a->shapes, "Input shape NAME=1x3x224x224 for symbolic dims");

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   kaiwu::cli::add_exec_command(app);
   kaiwu::cli::add_perf_command(app);
   kaiwu::cli::add_eval_command(app);
+  kaiwu::cli::add_debug_command(app);
   kaiwu::cli::add_info_command(app);
+  kaiwu::cli::add_batch_split_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

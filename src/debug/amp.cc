@@ -1,0 +1,359 @@
+#include "debug/amp.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "calib/calib_table.h"
+#include "compiler/pipeline.h"
+#include "compiler/preprocess.h"
+#include "config/compile_config.h"
+#include "core/file_util.h"
+#include "debug/debugger.h"
+#include "frontend/onnx/onnx_export.h"
+#include "frontend/onnx/onnx_import.h"
+#include "kernels/cpu_info.h"
+#include "passes/passes.h"
+#include "perf/cost_model.h"
+#include "quant/fixed_point.h"
+#include "quant/quant.h"
+
+namespace kaiwu::debug {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Ctx {
+  explicit Ctx(const AmpOptions& o) : opt(o) {}
+  const AmpOptions& opt;
+  config::CompileConfig cfg;
+  ir::Model optimized;
+  std::map<std::string, quant::TensorRange> ranges;
+  quant::QuantOptions base;
+  std::map<std::string, Shape> shapes;
+  std::string target;
+  std::unique_ptr<Evaluator> ev;
+  int evaluations = 0;
+};
+
+using Raises = std::map<std::string, std::string>;  // node -> "int16" / "float"
+
+quant::QuantOptions options_for(const Ctx& c, const Raises& r) {
+  quant::QuantOptions q = c.base;
+  for (const auto& [node, t] : r) {
+    if (t == "int16") {
+      q.int16_nodes.insert(node);
+      q.float_nodes.erase(node);
+    } else {
+      q.float_nodes.insert(node);
+      q.int16_nodes.erase(node);
+    }
+  }
+  return q;
+}
+
+Status quantize(const Ctx& c, const Raises& r, ir::Model* qdq) {
+  *qdq = c.optimized;
+  return quant::insert_qdq(*qdq, c.ranges, options_for(c, r), nullptr);
+}
+
+Status cosine_of(Ctx& c, const Raises& r, double* cos) {
+  ir::Model qdq;
+  KW_RETURN_IF_ERROR(quantize(c, r, &qdq));
+  std::vector<ErrorStats> st;
+  KW_RETURN_IF_ERROR(c.ev->evaluate(qdq, &st));
+  ++c.evaluations;
+  *cos = Evaluator::mean(st, Metric::kCosine);
+  return Status::Ok();
+}
+
+// Estimated latency of the deployable model of a QDQ model (without the input preprocessing).
+Status latency_of(const Ctx& c, const ir::Model& qdq, double* ms) {
+  ir::Model fixed;
+  KW_RETURN_IF_ERROR(quant::lower_to_fixed_point(qdq, &fixed, nullptr));
+  KW_RETURN_IF_ERROR(passes::optimize_for_cpu(fixed));
+  perf::Report pr;
+  // As kaiwu compile estimates P.json: every core up to 8.
+  const int threads = static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
+  KW_RETURN_IF_ERROR(perf::estimate(fixed, c.shapes, perf::builtin_target(c.target), threads, &pr));
+  *ms = pr.latency_ms;
+  return Status::Ok();
+}
+
+Status latency_for(const Ctx& c, const Raises& r, double* ms) {
+  ir::Model qdq;
+  KW_RETURN_IF_ERROR(quantize(c, r, &qdq));
+  return latency_of(c, qdq, ms);
+}
+
+// The yaml calibration settings reproducing the working_dir's table ("max:percentile=0.99995" -> max + percentile).
+void set_calibration_type(const std::string& label, config::CompileConfig* cfg) {
+  const std::string pre = "max:percentile=";
+  if (label.rfind(pre, 0) == 0) {
+    cfg->calibration.calibration_type = "max";
+    cfg->calibration.max_percentile = std::atof(label.c_str() + pre.size());
+  } else if (label == "max" || label == "kl" || label == "mse" || label == "percentile") {
+    cfg->calibration.calibration_type = label;
+  }
+}
+
+std::string node_info_block(const Raises& r) {
+  std::ostringstream os;
+  os << "model_parameters:\n  node_info:\n";
+  for (const auto& [node, t] : r) {
+    os << "    '" << node << "':\n";
+    if (t == "int16") os << "      ON: BPU\n      InputType: int16\n      OutputType: int16\n";
+    else os << "      ON: CPU\n";
+  }
+  return os.str();
+}
+
+std::string f6(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6f", v);
+  return b;
+}
+std::string f3(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+}  // namespace
+
+Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::function<void(const std::string&)>& log) {
+  *out = AmpResult();
+  auto say = [&](const std::string& s) {
+    if (log) log(s);
+  };
+  if (opt.config.empty()) return invalid_argument("auto-mp needs the compile yaml (-c)");
+  if (!(opt.target_cosine > 0 && opt.target_cosine <= 1))
+    return invalid_argument("--target-cosine must be in (0, 1], got " + std::to_string(opt.target_cosine));
+  Ctx c(opt);
+  std::vector<std::string> warnings;
+  KW_RETURN_IF_ERROR(config::load_config(opt.config, &c.cfg, &warnings));
+  const std::string wd = opt.working_dir.empty() ? c.cfg.model.working_dir : opt.working_dir;
+  const std::string prefix = c.cfg.model.output_model_file_prefix;
+  const std::string opt_path = wd + "/" + prefix + "_optimized_float_model.onnx";
+  const std::string table_path = wd + "/" + prefix + "_calibration.json";
+  for (const auto& p : {opt_path, table_path})
+    if (!fs::exists(p))
+      return not_found("'" + p + "' is missing: run `kaiwu compile -c " + opt.config + "` first (working_dir " + wd + ")");
+  KW_RETURN_IF_ERROR(frontend::load_onnx(opt_path, &c.optimized));
+  KW_RETURN_IF_ERROR(config::bind_model_inputs(compiler::model_inputs_of(c.optimized), &c.cfg).with_context(opt.config));
+  calib::CalibrationTable table;
+  KW_RETURN_IF_ERROR(calib::load_calibration(table_path, &table));
+  for (const auto& [name, e] : table.tensors) c.ranges[name] = {e.min, e.max};
+  KW_RETURN_IF_ERROR(compiler::quant_options(c.cfg, c.optimized.graph, &c.base).with_context(opt.config));
+  std::string notice;
+  c.target = config::resolve_march(c.cfg.model.march, kernels::host_target(), &notice);
+  if (c.target.empty()) c.target = kernels::host_target();
+  for (const auto& in : c.cfg.inputs) c.shapes[in.name] = in.shape;
+
+  // Data: the evaluation samples (compile's held-out ones when the set has >= 10 samples).
+  std::vector<calib::InputSpec> specs;
+  std::vector<std::string> dirs;
+  for (const auto& in : c.cfg.inputs) {
+    const ir::ValueInfo* v = c.optimized.graph.find_input(in.name);
+    specs.push_back({in.name, v && v->dtype != DType::kUndefined ? v->dtype : DType::kF32, in.shape});
+    std::string d = in.cal_data_dir;
+    if (!opt.data_dir.empty())
+      d = fs::is_directory(opt.data_dir + "/" + in.name) || c.cfg.inputs.size() > 1 ? opt.data_dir + "/" + in.name
+                                                                                      : opt.data_dir;
+    if (d.empty()) return invalid_argument("input '" + in.name + "' has no cal_data_dir in " + opt.config + "; give --data");
+    dirs.push_back(d);
+  }
+  calib::CalibrationDataset data;
+  KW_RETURN_IF_ERROR(calib::CalibrationDataset::open(specs, dirs, c.cfg.inputs.empty() ? "" : c.cfg.inputs[0].cal_data_type,
+                                                     &data));
+  const size_t n = data.size();
+  std::vector<size_t> samples;
+  const size_t want = opt.data_num ? std::min(opt.data_num, n) : n;
+  if (n >= 10 && want <= n / 5) {
+    const size_t step = n / want;
+    for (size_t i = 0; i < want; ++i) samples.push_back(i * step + step - 1);
+  } else {
+    for (size_t i = 0; i < want; ++i) samples.push_back(i);
+  }
+  out->samples = samples.size();
+  KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, samples, {}, opt.threads, &c.ev));
+
+  // Baseline and ranking.
+  Raises raises;
+  ir::Model base_qdq;
+  KW_RETURN_IF_ERROR(quantize(c, raises, &base_qdq));
+  KW_RETURN_IF_ERROR(cosine_of(c, raises, &out->cosine_before));
+  KW_RETURN_IF_ERROR(latency_of(c, base_qdq, &out->latency_before_ms));
+  say("all-int8 (as configured): output cosine " + f6(out->cosine_before) + ", estimated latency " +
+      f3(out->latency_before_ms) + " ms, " + std::to_string(samples.size()) + " samples");
+  double cur = out->cosine_before;
+  if (cur < opt.target_cosine) {
+    QdqAnalysis a;
+    KW_RETURN_IF_ERROR(analyze_qdq(base_qdq, &c.optimized, &a));
+    SensitivityOptions so;
+    std::vector<SensitivityRow> rows;
+    const size_t nr = std::max<size_t>(1, std::min(opt.rank_samples ? opt.rank_samples : samples.size(), samples.size()));
+    say("ranking " + std::to_string(a.nodes.size()) + " quantized nodes by sensitivity on " + std::to_string(nr) +
+        " samples");
+    std::unique_ptr<Evaluator> rank_ev;
+    KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, std::vector<size_t>(samples.begin(), samples.begin() + nr),
+                                         {}, opt.threads, &rank_ev));
+    size_t last = 0;
+    KW_RETURN_IF_ERROR(node_sensitivity(a, *rank_ev, so, &rows, [&](size_t done, size_t total) {
+      if (done * 10 / total != last) {
+        last = done * 10 / total;
+        say("  ranked " + std::to_string(done) + " / " + std::to_string(total));
+      }
+    }));
+    {
+      std::string top;
+      for (size_t i = 0; i < rows.size() && i < 10; ++i) top += (i ? ", " : "") + rows[i].name + " " + f6(rows[i].values[0]);
+      say("  most sensitive: " + top);
+    }
+    out->evaluations += static_cast<int>(rows.size());
+    // Candidates: ranked worst first, with a real loss, not already float.
+    std::vector<const SensitivityRow*> cand;
+    for (const auto& row : rows)
+      if (1.0 - row.values[0] > 1e-7 && !c.base.float_nodes.count(row.name) &&
+          static_cast<int>(cand.size()) < opt.max_raises)
+        cand.push_back(&row);
+    auto record = [&](const std::string& node, const std::string& op, const std::string& qtype, double sens,
+                      const Raises& r) -> Status {
+      AmpStep st{node, op, qtype, sens, cur, 0};
+      KW_RETURN_IF_ERROR(latency_for(c, r, &st.latency_ms));
+      out->steps.push_back(st);
+      return Status::Ok();
+    };
+    // Phase 1: the top-k candidates together, k doubling (int16, then float when int16 for all is not enough).
+    bool found = false;
+    for (const std::string qtype : {"int16", "float"}) {
+      if ((qtype == "int16" && (!opt.allow_int16 || c.base.all_int16)) || (qtype == "float" && !opt.allow_float))
+        continue;
+      for (size_t k = std::min<size_t>(2, cand.size()); k > 0; k = k == cand.size() ? 0 : std::min(2 * k, cand.size())) {
+        Raises r = raises;
+        for (size_t i = 0; i < k; ++i) r[cand[i]->name] = qtype;
+        double cr = 0;
+        KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
+        say("  top " + std::to_string(k) + " nodes " + qtype + ": output cosine " + f6(cr));
+        if (cr > cur) {
+          cur = cr;
+          raises = r;
+          KW_RETURN_IF_ERROR(record("top " + std::to_string(k), "", qtype, 0, r));
+        }
+        if (cr >= opt.target_cosine) {
+          found = true;
+          break;
+        }
+      }
+      if (found) break;
+    }
+    // Phase 2: drop what is not needed, least sensitive first (float -> int16 -> int8).
+    if (opt.prune && cur >= opt.target_cosine) {
+      for (size_t i = cand.size(); i-- > 0;) {
+        auto it = raises.find(cand[i]->name);
+        if (it == raises.end()) continue;
+        std::vector<std::string> lower = {"int8"};
+        if (it->second == "float" && opt.allow_int16 && !c.base.all_int16) lower.insert(lower.begin(), "int16");
+        for (const auto& to : lower) {
+          Raises r = raises;
+          if (to == "int8") r.erase(cand[i]->name);
+          else r[cand[i]->name] = to;
+          double cr = 0;
+          KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
+          if (cr >= opt.target_cosine) {
+            say("  " + cand[i]->name + ": " + it->second + " -> " + to + " keeps the target (" + f6(cr) + ")");
+            raises = r;
+            cur = cr;
+            break;
+          }
+        }
+      }
+    }
+    // The raises kept, with their single-node sensitivity and latency cost.
+    for (const auto* row : cand) {
+      auto it = raises.find(row->name);
+      if (it == raises.end()) continue;
+      Raises without = raises;
+      without.erase(row->name);
+      double with_ms = 0, without_ms = std::nan("");
+      if (raises.size() <= 32) {  // per-raise cost (two estimates per node); skipped for large sets
+        KW_RETURN_IF_ERROR(latency_for(c, raises, &with_ms));
+        KW_RETURN_IF_ERROR(latency_for(c, without, &without_ms));
+      }
+      AmpStep st{row->name, row->op_type, it->second, row->values[0], cur, with_ms - without_ms};
+      out->final.push_back(st);
+    }
+  }
+  out->cosine_after = cur;
+  out->reached = cur >= opt.target_cosine;
+  out->evaluations += c.evaluations;
+
+  // Artifacts.
+  out->out_dir = opt.out_dir.empty() ? wd + "/amp" : opt.out_dir;
+  std::error_code ec;
+  fs::create_directories(out->out_dir, ec);
+  if (ec) return io_error("cannot create '" + out->out_dir + "': " + ec.message());
+  ir::Model qdq;
+  KW_RETURN_IF_ERROR(quantize(c, raises, &qdq));
+  KW_RETURN_IF_ERROR(latency_of(c, qdq, &out->latency_after_ms));
+  ir::Model fixed;
+  KW_RETURN_IF_ERROR(quant::lower_to_fixed_point(qdq, &fixed, nullptr));
+  std::string pre_log;
+  KW_RETURN_IF_ERROR(compiler::insert_preprocessing(c.cfg, &fixed, &pre_log).with_context("inserting the preprocessing"));
+  out->qdq_path = out->out_dir + "/" + prefix + "_ptq_model.onnx";
+  out->fixed_path = out->out_dir + "/" + prefix + "_quantized_model.onnx";
+  KW_RETURN_IF_ERROR(frontend::save_onnx(qdq, out->qdq_path));
+  KW_RETURN_IF_ERROR(frontend::save_onnx(fixed, out->fixed_path));
+  out->node_info_yaml = node_info_block(raises);
+  KW_RETURN_IF_ERROR(write_file_atomic(out->out_dir + "/node_info.yaml", out->node_info_yaml));
+  config::CompileConfig amp_cfg = c.cfg;
+  for (const auto& [node, t] : raises) {
+    config::NodeInfo ni;
+    if (t == "int16") ni.on = "BPU", ni.input_type = "int16", ni.output_type = "int16";
+    else ni.on = "CPU";
+    amp_cfg.model.node_info[node] = ni;
+  }
+  amp_cfg.model.working_dir = out->out_dir + "/compile";
+  set_calibration_type(table.calibration_type, &amp_cfg);
+  out->yaml_path = out->out_dir + "/amp_config.yaml";
+  KW_RETURN_IF_ERROR(write_file_atomic(out->yaml_path, config::config_to_yaml(amp_cfg)));
+
+  std::ostringstream rep;
+  rep << "automatic mixed precision: target output cosine " << f6(opt.target_cosine) << " on " << out->samples
+      << " samples (" << out->evaluations << " model evaluations)\n";
+  rep << "before: output cosine " << f6(out->cosine_before) << ", estimated latency " << f3(out->latency_before_ms)
+      << " ms\nafter:  output cosine " << f6(out->cosine_after) << ", estimated latency " << f3(out->latency_after_ms)
+      << " ms, " << raises.size() << " raised node(s)" << (out->reached ? "" : " -- TARGET NOT REACHED") << "\n\n";
+  char line[512];
+  rep << "search (the top-k ranked nodes raised together, k doubling):\n";
+  for (const auto& st : out->steps)
+    std::snprintf(line, sizeof line, "  %-10s %-6s output cosine %.6f, estimated latency %s ms\n", st.node.c_str(),
+                  st.qtype.c_str(), st.cosine, f3(st.latency_ms).c_str()),
+        rep << line;
+  rep << "\nraised nodes kept after pruning (alone cosine: only this node quantized; latency: estimated cost of "
+         "this raise in the final model):\n";
+  std::snprintf(line, sizeof line, "%-4s %-40s %-16s %-6s %-14s %s\n", "#", "node", "op", "qtype", "alone cosine",
+                "latency ms");
+  rep << line;
+  for (size_t i = 0; i < out->final.size(); ++i) {
+    const auto& st = out->final[i];
+    const std::string ms = std::isnan(st.latency_ms) ? "-- (not estimated for more than 32 raises)"
+                                                     : (st.latency_ms >= 0 ? "+" : "") + f3(st.latency_ms);
+    std::snprintf(line, sizeof line, "%-4zu %-40s %-16s %-6s %-14.6f %s\n", i + 1, st.node.c_str(),
+                  st.op_type.c_str(), st.qtype.c_str(), st.sensitivity, ms.c_str());
+    rep << line;
+  }
+  rep << "\nnode_info block (also in node_info.yaml; complete yaml: amp_config.yaml):\n" << out->node_info_yaml;
+  rep << "\nfiles: " << out->qdq_path << ", " << out->fixed_path << "\n";
+  out->report = rep.str();
+  out->report_path = out->out_dir + "/amp_report.txt";
+  return write_file_atomic(out->report_path, out->report);
+}
+
+}  // namespace kaiwu::debug

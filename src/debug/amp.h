@@ -1,0 +1,50 @@
+// Automatic mixed precision: from the all-int8 model of a compile working_dir, raise the nodes the sensitivity
+// analysis ranks worst to int16 (activations) or float, greedily, until the output cosine reaches the target; then
+// drop the raises that are not needed. Writes the node_info block, a complete yaml, the QDQ and fixed-point models,
+// and the estimated latency cost of each raise.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kaiwu/status.h"
+
+namespace kaiwu::debug {
+
+struct AmpOptions {
+  std::string config;        // the compile yaml (required)
+  std::string working_dir;   // default: the yaml's working_dir
+  std::string data_dir;      // default: the yaml's cal_data_dir (one subfolder per input, or the files directly)
+  std::string out_dir;       // default: <working_dir>/amp
+  double target_cosine = 0.999;
+  size_t data_num = 20;      // evaluation samples (the compile's held-out samples when there are >= 10)
+  size_t rank_samples = 4;   // samples of the sensitivity ranking (the first of the evaluation samples)
+  int max_raises = 64;       // candidates (the most sensitive nodes) at most
+  bool allow_int16 = true, allow_float = true;
+  bool prune = true;         // afterwards, return raised nodes to int8 when the target still holds
+  int threads = 1;
+};
+
+struct AmpStep {
+  std::string node, op_type, qtype;  // qtype: int16 / float
+  double sensitivity = 0;            // output cosine with only this node quantized
+  double cosine = 0;                 // output cosine after the raise
+  double latency_ms = 0;             // steps: estimated latency after the step; final: this raise's cost
+};
+
+struct AmpResult {
+  double cosine_before = 0, cosine_after = 0, latency_before_ms = 0, latency_after_ms = 0;
+  bool reached = false;
+  size_t samples = 0;
+  int evaluations = 0;
+  std::vector<AmpStep> steps;    // search steps kept (node = "top k")
+  std::vector<AmpStep> final;    // the raises kept
+  std::string node_info_yaml;    // the model_parameters.node_info block
+  std::string out_dir, yaml_path, qdq_path, fixed_path, report_path;
+  std::string report;            // the text report (also in report_path)
+};
+
+Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out,
+                            const std::function<void(const std::string&)>& log = nullptr);
+
+}  // namespace kaiwu::debug
