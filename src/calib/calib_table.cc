@@ -91,6 +91,10 @@ Status save_calibration(const std::string& path, const CalibrationTable& t) {
               {"max", static_cast<double>(e.max)},
               {"threshold", static_cast<double>(e.threshold)},
               {"method", e.method}};
+    if (std::isfinite(e.observed_min) && std::isfinite(e.observed_max)) {
+      j["observed_min"] = static_cast<double>(e.observed_min);
+      j["observed_max"] = static_cast<double>(e.observed_max);
+    }
     if (!e.channel_min.empty()) {
       j["channel_axis"] = e.channel_axis;
       j["channel_min"] = std::vector<double>(e.channel_min.begin(), e.channel_min.end());
@@ -153,6 +157,11 @@ Status load_calibration(const std::string& path, CalibrationTable* out) {
     KW_RETURN_IF_ERROR(get_float(*it, "threshold", where, &e.threshold));
     if (e.min > e.max) return invalid_argument(where + ": min > max");
     if (e.threshold < 0) return invalid_argument(where + ": threshold < 0");
+    if (it->contains("observed_min") || it->contains("observed_max")) {
+      KW_RETURN_IF_ERROR(get_float(*it, "observed_min", where, &e.observed_min));
+      KW_RETURN_IF_ERROR(get_float(*it, "observed_max", where, &e.observed_max));
+      if (e.observed_min > e.observed_max) return invalid_argument(where + ": observed_min > observed_max");
+    }
     auto m = it->find("method");
     if (m != it->end()) {
       if (!m->is_string()) return invalid_argument(where + ": key 'method' must be a string");

@@ -1,6 +1,7 @@
 // The calibration artifact: per-tensor ranges as JSON plus a fingerprint of the graph they were computed on.
 #pragma once
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +14,10 @@ namespace kaiwu::calib {
 struct CalibrationEntry {
   float min = 0.f, max = 0.f, threshold = 0.f;
   std::string method;
+  // The observed min/max over the calibration data (before any clipping by the method); NaN when unknown (tables
+  // written before it was recorded). int16 tensors use it (quant::TensorRange::observed_min).
+  float observed_min = std::numeric_limits<float>::quiet_NaN();
+  float observed_max = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> channel_min, channel_max;  // per-channel ranges (empty unless collected)
   int channel_axis = -1;
 };

@@ -277,9 +277,15 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
     // (zero point -128) instead of wasting half of a symmetric one. It also keeps Clip(0, x) -> QuantizeLinear
     // exact under onnxruntime's ClipQuantRewrite, which drops the Clip when the quantized range lies inside it.
     qmath::QScheme s = scheme;
-    if (it->second.min >= 0.f && t.precision == Precision::kInt8) s = qmath::QScheme::kAsymmetric;
-    Status st = qmath::choose_qparams(std::max(0.f, it->second.min) == 0.f && s != scheme ? 0.f : it->second.min,
-                                      it->second.max, qtype_of(t.precision), s, &t.qp);
+    float lo = it->second.min, hi = it->second.max;
+    if (t.precision == Precision::kInt16 && std::isfinite(it->second.observed_min) &&
+        std::isfinite(it->second.observed_max)) {
+      lo = std::min(lo, it->second.observed_min);
+      hi = std::max(hi, it->second.observed_max);
+    }
+    if (lo >= 0.f && t.precision == Precision::kInt8) s = qmath::QScheme::kAsymmetric;
+    Status st = qmath::choose_qparams(std::max(0.f, lo) == 0.f && s != scheme ? 0.f : lo, hi, qtype_of(t.precision),
+                                      s, &t.qp);
     if (!st.ok()) return st.with_context("tensor '" + t.name + "' (needed by " + t.needed_by + ")");
   }
 

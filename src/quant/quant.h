@@ -10,6 +10,7 @@
 //  - graph inputs stay float: the first QuantizeLinear sits right after the input; graph outputs keep their names
 //    and float values (consumers inside the graph read the dequantized value when the producer is quantized).
 #pragma once
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -22,7 +23,11 @@ namespace kaiwu::quant {
 
 // Observed float range of one tensor (from calibration).
 struct TensorRange {
-  float min = 0.f, max = 0.f;
+  float min = 0.f, max = 0.f;  // the calibration method's range (possibly clipped: percentile, KL, MSE)
+  // The observed (unclipped) range, used instead when the tensor is int16: 65536 levels resolve the whole range,
+  // so clipping outliers only loses accuracy there. NaN: not known (the clipped range is used).
+  float observed_min = std::numeric_limits<float>::quiet_NaN();
+  float observed_max = std::numeric_limits<float>::quiet_NaN();
 };
 
 // Quantization parameters given as is (calibration_type load): int8 or int16 scale and zero point.

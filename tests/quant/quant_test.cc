@@ -351,6 +351,30 @@ TEST(Quant, MissingRangeNamesTensorAndNode) {
   EXPECT_NE(st.to_string().find("'x'"), std::string::npos) << st.to_string();
 }
 
+// int16 tensors take the observed (unclipped) range when the method clipped it (percentile, KL): 65536 levels
+// resolve the outliers; int8 tensors keep the clipped range.
+TEST(Quant, Int16TensorsUseTheObservedRange) {
+  Builder b = conv_net();
+  Tensor x = test::random_f32({2, 3, 8, 8}, 13);
+  std::map<std::string, TensorRange> ranges = ranges_of(b.m, x);
+  for (auto& [name, r] : ranges) {  // as if the method had clipped every range to half of what was observed
+    r.observed_min = r.min;
+    r.observed_max = r.max;
+    r.min *= 0.5f;
+    r.max *= 0.5f;
+  }
+  quant::QuantOptions opt;
+  opt.int16_nodes = {"conv2"};
+  ir::Model m = b.m;
+  quant::QuantReport report;
+  ASSERT_TRUE(quant::insert_qdq(m, ranges, opt, &report).ok());
+  const TensorRange& c2 = ranges.at("c2");
+  EXPECT_FLOAT_EQ(report.find("conv2")->output_scale, std::max(-c2.observed_min, c2.observed_max) / 32767.f);
+  const TensorRange& xr = ranges.at("x");
+  const float xs = m.graph.initializers.at(quantizer_of(m.graph, "x")->inputs[1]).data<float>()[0];
+  EXPECT_LE(xs, std::max(-xr.min, xr.max) / 127.f * 1.0001f);  // int8: the clipped range
+}
+
 TEST(Quant, MaxPoolSharesAndConcatRequantizes) {
   Builder b;
   b.input("x", {1, 4, 6, 6});
