@@ -147,8 +147,8 @@ def run_rec(args):
   work = os.path.join(d, "out")
   yaml = os.path.join(d, "config.yaml")
   write_yaml(yaml, model, work, "rec", calib, "1x3x48x320")
-  secs = None if args.skip_compile else compile_model(args.kaiwu, yaml)
-  ref, q = sessions(model, os.path.join(work, "rec.kwm"))
+  secs = None if args.skip_compile or args.rec_kwm else compile_model(args.kaiwu, yaml)
+  ref, q = sessions(model, args.rec_kwm or os.path.join(work, "rec.kwm"))
   table = keys()
   rng = random.Random(2)
   n_chars = err_f = err_q = exact_f = exact_q = 0
@@ -222,6 +222,8 @@ def main():
   ap.add_argument("--lines", type=int, default=500)
   ap.add_argument("--det-images", type=int, default=900)
   ap.add_argument("--skip-compile", action="store_true")
+  ap.add_argument("--rec-kwm", help="evaluate this rec deployable (e.g. a mixed-precision compile) as 'rec_<tag>'")
+  ap.add_argument("--tag", default="amp")
   ap.add_argument("--kaiwu", default=os.path.join(ROOT, "build", "bin", "kaiwu"))
   args = ap.parse_args()
   if not args.rec and not args.det:
@@ -229,8 +231,11 @@ def main():
   res_path = os.path.join(OUT, "results.json")
   res = json.load(open(res_path)) if os.path.exists(res_path) else {}
   if args.rec:
-    res["rec"] = run_rec(args)
-    print("rec", json.dumps(res["rec"]))
+    key = "rec_" + args.tag if args.rec_kwm else "rec"
+    res[key] = run_rec(args)
+    if args.rec_kwm:
+      res[key]["kwm"] = os.path.relpath(args.rec_kwm, ROOT)
+    print(key, json.dumps(res[key]))
   if args.det:
     res["det"] = run_det(args)
     print("det", json.dumps(res["det"]))
@@ -247,6 +252,12 @@ def main():
               f"| float (onnxruntime) | {100 * r['float_char_acc']:.2f}% | {100 * r['float_line_acc']:.2f}% |",
               f"| Kaiwu int8 deployable | {100 * r['int8_char_acc']:.2f}% | {100 * r['int8_line_acc']:.2f}% |", "",
               f"Drop: {r['drop_points']:.2f} points (target <= 0.5). Mean output cosine {r['mean_cosine']:.5f}.", ""]
+  for key in sorted(k for k in res if k.startswith("rec_")):
+    r = res[key]
+    lines += [f"### Recognition, {key[4:]} ({r.get('kwm', '')})", "",
+              f"character accuracy {100 * r['int8_char_acc']:.2f}% (float {100 * r['float_char_acc']:.2f}%, drop "
+              f"{r['drop_points']:.2f} points), line accuracy {100 * r['int8_line_acc']:.2f}%, mean output cosine "
+              f"{r['mean_cosine']:.5f}.", ""]
   if "det" in res:
     r = res["det"]
     lines += ["## Detection (ch_PP-OCRv4_det)", "",
