@@ -27,6 +27,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+sys.path.insert(0, os.path.join(ROOT, "build", "python"))  # test_nv12_imagenet imports kaiwu
 from test_nv12_imagenet import IMAGES, image_files, load_rgb, model_path, normalized, rgb_to_nv12  # noqa: E402
 
 OUT = os.path.join(ROOT, "build", "nv12_bench")

@@ -509,9 +509,11 @@ Status Compiler::run(const std::string& yaml, CompileResult* result) {
   {
     perf::Report pr;
     const int threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-    std::map<std::string, Shape> dep_shapes;  // the configured shapes of the inputs the deployable still has
+    // The configured shapes of the float inputs the deployable still has with free dims. A frame input that kept
+    // the float input's name (rgb/bgr/gray from ddr) has its own static NHWC uint8 shape: not overridden.
+    std::map<std::string, Shape> dep_shapes;
     for (const auto& v : deployable.graph.inputs)
-      if (in_shapes.count(v.name)) dep_shapes[v.name] = in_shapes.at(v.name);
+      if (in_shapes.count(v.name) && !v.static_shape()) dep_shapes[v.name] = in_shapes.at(v.name);
     KW_RETURN_IF_ERROR(perf::estimate(deployable, dep_shapes, perf::target_for(target), threads, &pr)
                            .with_context("performance estimate"));
     pr.model = prefix_;

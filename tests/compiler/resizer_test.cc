@@ -288,5 +288,53 @@ TEST(Resizer, GrayInsertPreprocessingAndRefusal) {
   EXPECT_NE(s.message().find("resizer only supports input_type_rt nv12 or gray"), std::string::npos) << s.message();
 }
 
+// rgb frames from ddr: the deployable input keeps the float input's name with its own NHWC uint8 shape; the compile
+// (including the performance estimate, which must not force the float NCHW shape on it) succeeds and the deployable
+// agrees with P_ptq_model.onnx fed the numpy-style normalized frame.
+TEST(Resizer, RgbDdrFramesCompileAndMatchTheQdqModel) {
+  const std::string dir = ::testing::TempDir() + "/kaiwu_rgb_ddr_e2e";
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/calib");
+  ASSERT_TRUE(frontend::save_onnx(tiny_cnn(), dir + "/tiny.onnx").ok());
+  auto as_double = [](const std::vector<uint8_t>& v) { return std::vector<double>(v.begin(), v.end()); };
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(write_npy(dir + "/calib/" + std::to_string(i) + ".npy", normalize(as_double(smooth_rgb(kH, kW, 300 + i)))).ok());
+  std::ofstream(dir + "/c.yaml")
+      << "model_parameters:\n  onnx_model: '" << dir << "/tiny.onnx'\n  march: x86-avx512vnni\n  working_dir: '"
+      << dir << "/out'\n  output_model_file_prefix: tiny\n"
+      << "input_parameters:\n  input_name: img\n  input_type_rt: rgb\n  input_type_train: rgb\n"
+         "  input_layout_train: NCHW\n  input_shape: 1x3x32x32\n  mean_value: 123.675 116.28 103.53\n"
+         "  scale_value: 0.01712475 0.017507 0.01742919\n"
+      << "calibration_parameters:\n  cal_data_dir: '" << dir << "/calib'\n  calibration_type: max\n"
+      << "  quant_config: {model_config: {weight: {calibration_type: max, bias_correction: false}}}\n";
+  CompileOptions co;
+  co.echo = false;
+  co.progress = false;
+  CompileResult cr;
+  Status s = compile_model(dir + "/c.yaml", co, &cr);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::unique_ptr<Session> dep, ptq;
+  ASSERT_TRUE(Session::open(dir + "/out/tiny.kwm", SessionOptions{1}, &dep).ok());
+  ASSERT_TRUE(Session::open(dir + "/out/tiny_ptq_model.onnx", SessionOptions{1}, &ptq).ok());
+  ASSERT_EQ(dep->inputs().size(), 1u);
+  EXPECT_EQ(dep->inputs()[0].name, "img");
+  EXPECT_EQ(dep->inputs()[0].dtype, DType::kU8);
+  EXPECT_EQ(dep->inputs()[0].shape, (Shape{1, kH, kW, 3}));
+  for (unsigned seed = 400; seed < 404; ++seed) {
+    std::vector<uint8_t> rgb = smooth_rgb(kH, kW, seed);
+    Tensor frame = Tensor::empty(DType::kU8, {1, kH, kW, 3});
+    std::memcpy(frame.data<uint8_t>(), rgb.data(), rgb.size());
+    std::vector<Tensor> a, b;
+    ASSERT_TRUE(dep->run({{"img", frame}}, {}, &a).ok());
+    ASSERT_TRUE(ptq->run({{"img", normalize(as_double(rgb))}}, {}, &b).ok());
+    double ab = 0, aa = 0, bb = 0;
+    for (int64_t i = 0; i < 10; ++i) {
+      const double x = a[0].data<float>()[i], y = b[0].data<float>()[i];
+      ab += x * y, aa += x * x, bb += y * y;
+    }
+    EXPECT_GT(ab / std::sqrt(aa * bb + 1e-30), 0.999) << seed;
+  }
+}
+
 }  // namespace
 }  // namespace kaiwu
