@@ -128,6 +128,9 @@ Status make_calibration_table(const Statistics& stats, const SelectOptions& opti
     e.max = r.max;
     e.threshold = r.threshold;
     e.method = r.method;
+    const TensorRange observed = select_max(ts.minmax);  // unclipped, for int16 tensors
+    e.observed_min = observed.min;
+    e.observed_max = observed.max;
     if (ts.minmax.axis() >= 0) {
       e.channel_axis = ts.minmax.axis();
       e.channel_min = ts.minmax.channel_min();

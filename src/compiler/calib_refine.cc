@@ -239,7 +239,7 @@ Status refine_weights(const config::CompileConfig& cfg, const ir::Model& optimiz
     return Status::Ok();
   const auto t0 = Clock::now();
   Judge judge{optimized, float_exec, data, eval_samples, {}, {}, {}};
-  for (const auto& [name, e] : table.tensors) judge.ranges[name] = {e.min, e.max, e.observed_min, e.observed_max};
+  judge.ranges = quant_ranges(table);
   for (const auto& v : optimized.graph.outputs) judge.outputs.push_back(v.name);
   log->info("calibration refinements (weight calibration_type " +
             std::string(o.weight_mse == RefineMode::kOn ? "mse" : o.weight_mse == RefineMode::kAuto ? "auto" : "max") +

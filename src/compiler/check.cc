@@ -101,8 +101,7 @@ Status check_model(const CheckOptions& opt, CheckResult* result) {
   calib::SelectOptions sel;
   sel.method = calib::RangeMethod::kMax;
   KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, sel, &table));
-  std::map<std::string, quant::TensorRange> ranges;
-  for (const auto& [name, e] : table.tensors) ranges[name] = {e.min, e.max};
+  std::map<std::string, quant::TensorRange> ranges = quant_ranges(table);
   ir::Model qdq = optimized;
   quant::QuantReport report;
   KW_RETURN_IF_ERROR(quant::insert_qdq(qdq, ranges, quant::QuantOptions(), &report));

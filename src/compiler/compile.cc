@@ -170,20 +170,12 @@ Status Compiler::make_table(const calib::Statistics& stats, const Candidate& c, 
   }
   KW_RETURN_IF_ERROR(calib::make_calibration_table(stats, c.select, table));
   use_exact_input_ranges(stats, table);
-  for (auto& [name, e] : table->tensors) {  // the unclipped range, for int16 tensors
-    if (const calib::TensorStats* ts = stats.find(name)) {
-      calib::TensorRange r = calib::select_max(ts->minmax);
-      e.observed_min = r.min;
-      e.observed_max = r.max;
-    }
-  }
   return Status::Ok();
 }
 
 Status Compiler::quantize(const calib::CalibrationTable& table, bool weights, ir::Model* qdq,
                           quant::QuantReport* report) {
-  std::map<std::string, quant::TensorRange> qranges;
-  for (const auto& [name, e] : table.tensors) qranges[name] = {e.min, e.max, e.observed_min, e.observed_max};
+  std::map<std::string, quant::TensorRange> qranges = compiler::quant_ranges(table);
   quant::QuantOptions o = qopt_;
   o.quantize_weights = weights;
   *qdq = optimized_;

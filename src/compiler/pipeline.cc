@@ -115,6 +115,12 @@ Status apply_qtype(const std::string& where, const std::string& node, const std:
 
 }  // namespace
 
+std::map<std::string, quant::TensorRange> quant_ranges(const calib::CalibrationTable& table) {
+  std::map<std::string, quant::TensorRange> r;
+  for (const auto& [name, e] : table.tensors) r[name] = {e.min, e.max, e.observed_min, e.observed_max};
+  return r;
+}
+
 Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, quant::QuantOptions* out) {
   quant::QuantOptions q;
   for (const auto& [node, info] : cfg.model.node_info) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "calib/calib_table.h"
 #include "compiler/eval.h"
 #include "compiler/report.h"
 #include "config/compile_config.h"
@@ -36,6 +37,9 @@ Status optimize_float_model(const ir::Model& original, const std::map<std::strin
 // op_config.<op>.qtype and node_config.<node>.qtype (int8 / int16 / float32 / float16; later groups win) for the
 // nodes of `graph`. Errors name the key (unknown qtype, unknown node).
 Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, quant::QuantOptions* out);
+
+// The quantizer's activation ranges from a calibration table (the method's range and the observed one).
+std::map<std::string, quant::TensorRange> quant_ranges(const calib::CalibrationTable& table);
 
 // The node table rows: one per node of `report`, a Conv/Gemm/MatMul fused with its activation shown as one row
 // "conv+relu" (as hb_compile prints it) with the activation's output threshold. `calibrated` / `quantized` give

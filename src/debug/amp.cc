@@ -149,7 +149,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   KW_RETURN_IF_ERROR(config::bind_model_inputs(compiler::model_inputs_of(c.optimized), &c.cfg).with_context(opt.config));
   calib::CalibrationTable table;
   KW_RETURN_IF_ERROR(calib::load_calibration(table_path, &table));
-  for (const auto& [name, e] : table.tensors) c.ranges[name] = {e.min, e.max, e.observed_min, e.observed_max};
+  c.ranges = compiler::quant_ranges(table);
   KW_RETURN_IF_ERROR(compiler::quant_options(c.cfg, c.optimized.graph, &c.base).with_context(opt.config));
   std::string notice;
   c.target = config::resolve_march(c.cfg.model.march, kernels::host_target(), &notice);
