@@ -194,8 +194,8 @@ def run_det(args):
   work = os.path.join(d, "out")
   yaml = os.path.join(d, "config.yaml")
   write_yaml(yaml, model, work, "det", calib, "1x3x640x640")
-  secs = None if args.skip_compile else compile_model(args.kaiwu, yaml)
-  ref, q = sessions(model, os.path.join(work, "det.kwm"))
+  secs = None if args.skip_compile or args.det_kwm else compile_model(args.kaiwu, yaml)
+  ref, q = sessions(model, args.det_kwm or os.path.join(work, "det.kwm"))
   inter = union = 0
   per_image, cosines = [], []
   for f in eval_files[: args.det_images]:
@@ -223,6 +223,7 @@ def main():
   ap.add_argument("--det-images", type=int, default=900)
   ap.add_argument("--skip-compile", action="store_true")
   ap.add_argument("--rec-kwm", help="evaluate this rec deployable (e.g. a mixed-precision compile) as 'rec_<tag>'")
+  ap.add_argument("--det-kwm", help="evaluate this det deployable (or QDQ .onnx, run by Kaiwu) as 'det_<tag>'")
   ap.add_argument("--tag", default="amp")
   ap.add_argument("--kaiwu", default=os.path.join(ROOT, "build", "bin", "kaiwu"))
   args = ap.parse_args()
@@ -237,8 +238,11 @@ def main():
       res[key]["kwm"] = os.path.relpath(args.rec_kwm, ROOT)
     print(key, json.dumps(res[key]))
   if args.det:
-    res["det"] = run_det(args)
-    print("det", json.dumps(res["det"]))
+    key = "det_" + args.tag if args.det_kwm else "det"
+    res[key] = run_det(args)
+    if args.det_kwm:
+      res[key]["kwm"] = os.path.relpath(args.det_kwm, ROOT)
+    print(key, json.dumps(res[key]))
   res["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
   os.makedirs(OUT, exist_ok=True)
   json.dump(res, open(res_path, "w"), indent=1)
@@ -267,6 +271,11 @@ def main():
               f"| mean IoU per image ({r['images_with_text_pixels']} images with >= 100 positive pixels) | "
               f"{r['mean_iou_per_image']:.4f} |", f"| worst image IoU | {r['min_iou_per_image']:.4f} |",
               f"| mean map cosine | {r['mean_cosine']:.5f} |", "", "Target: IoU >= 0.97.", ""]
+  for key in sorted(k for k in res if k.startswith("det_")):
+    r = res[key]
+    lines += [f"### Detection, {key[4:]} ({r.get('kwm', '')})", "",
+              f"IoU of the binarized maps {r['iou']:.4f} ({r['images']} images), mean IoU per image "
+              f"{r['mean_iou_per_image']:.4f}, worst image {r['min_iou_per_image']:.4f}.", ""]
   with open(RESULTS_MD, "w") as f:
     f.write("\n".join(lines))
   print("\n".join(lines))

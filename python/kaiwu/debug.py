@@ -152,7 +152,7 @@ def runall(model_or_file, calibrated_data=None, save_dir="./debug_result/", metr
 
 
 def auto_mixed_precision(config, target_cosine=0.999, working_dir=None, calibrated_data=None, data_num=None,
-                         max_raises=64, out_dir=None, threads=2, verbose=False):
+                         max_raises=0, out_dir=None, threads=2, verbose=False):
     """Raises the most sensitive nodes of a compiled model to int16, then float, until the output cosine reaches
     target_cosine. Returns {"cosine_before", "cosine_after", "latency_before_ms", "latency_after_ms", "reached",
     "raised": [{"node", "qtype", "cosine", "latency_ms"}], "node_info_yaml", "yaml_path", "qdq_path",

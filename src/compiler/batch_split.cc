@@ -8,6 +8,7 @@
 #include "frontend/onnx/onnx_export.h"
 #include "frontend/onnx/onnx_import.h"
 #include "ir/graph_edit.h"
+#include "ir/qdq.h"
 #include "kaiwu/batch_split.h"
 #include "kaiwu/version.h"
 #include "kernels/cpu_info.h"
@@ -42,7 +43,7 @@ bool value_name_used(const ir::Graph& g, const std::string& name) {
 
 // The per-tensor constant qparams of QuantizeLinear `q`: true when usable for the split parts.
 bool per_tensor_const_q(const ir::Graph& g, const ir::Node& q) {
-  if (!q.domain.empty() || q.op_type != "QuantizeLinear" || q.outputs.size() != 1) return false;
+  if (!ir::is_quantize_linear(q) || q.outputs.size() != 1) return false;
   if (!q.has_input(1) || !g.is_initializer(q.inputs[1]) || g.initializers.at(q.inputs[1]).numel() != 1) return false;
   if (q.has_input(2) && (!g.is_initializer(q.inputs[2]) || g.initializers.at(q.inputs[2]).numel() != 1)) return false;
   return true;
@@ -249,7 +250,7 @@ Status split_batch(const std::string& model_path, const std::string& out_dir, co
   ir::Model qdq;
   KW_RETURN_IF_ERROR(frontend::load_onnx(model_path, &qdq));
   bool has_q = false;
-  for (const auto& n : qdq.graph.nodes) has_q = has_q || (n.domain.empty() && n.op_type == "QuantizeLinear");
+  for (const auto& n : qdq.graph.nodes) has_q = has_q || ir::is_quantize_linear(n);
   for (const auto& n : qdq.graph.nodes)
     if (n.domain == "kaiwu")
       return invalid_argument("'" + model_path + "' is a fixed-point model (kaiwu." + n.op_type +

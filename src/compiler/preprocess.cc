@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "ir/graph_edit.h"
+#include "ir/qdq.h"
 #include "kernels/ref/preprocess.h"
 
 namespace kaiwu::compiler {
@@ -35,7 +36,7 @@ std::string fold_quantize(ir::Graph& g, const std::string& value, ir::Node* pre,
   auto it = uses.find(value);
   if (it == uses.end() || it->second.size() != 1 || it->second[0].input != 0) return "";
   ir::Node& q = g.nodes[it->second[0].node];
-  if (!q.domain.empty() || q.op_type != "QuantizeLinear" || q.outputs.size() != 1) return "";
+  if (!ir::is_quantize_linear(q) || q.outputs.size() != 1) return "";
   if (!q.has_input(1) || !g.is_initializer(q.inputs[1])) return "";
   const Tensor& s = g.initializers.at(q.inputs[1]);
   if (s.dtype() != DType::kF32 || s.numel() != 1) return "";

@@ -10,6 +10,7 @@
 #include "compiler/preprocess.h"
 #include "frontend/onnx/onnx_tensor.h"
 #include "ir/graph_edit.h"
+#include "ir/qdq.h"
 #include "passes/passes.h"
 #include "runtime/graph_executor.h"
 
@@ -199,7 +200,7 @@ const ir::Node* dq_per_tensor(const ir::Graph& g, const std::map<std::string, si
   auto it = prod.find(v);
   if (it == prod.end()) return nullptr;
   const ir::Node& d = g.nodes[it->second];
-  if (!d.domain.empty() || d.op_type != "DequantizeLinear" || !d.has_input(1) || !g.is_initializer(d.inputs[1]) ||
+  if (!ir::is_dequantize_linear(d) || !d.has_input(1) || !g.is_initializer(d.inputs[1]) ||
       g.initializers.at(d.inputs[1]).numel() != 1)
     return nullptr;
   if (d.has_input(2) && (!g.is_initializer(d.inputs[2]) || g.initializers.at(d.inputs[2]).numel() != 1)) return nullptr;
@@ -225,7 +226,7 @@ int expose_integer_outputs(ir::Model* m, std::vector<std::string>* log) {
     auto wit = prod.find(gemm.inputs[1]);
     if (!dx || g.is_initializer(dx->inputs[0]) || wit == prod.end()) continue;
     const ir::Node& dw = g.nodes[wit->second];
-    if (dw.op_type != "DequantizeLinear" || !dw.domain.empty() || !g.is_initializer(dw.inputs[0]) || !dw.has_input(1) ||
+    if (!ir::is_dequantize_linear(dw) || !g.is_initializer(dw.inputs[0]) || !dw.has_input(1) ||
         !g.is_initializer(dw.inputs[1]))
       continue;
     const Tensor& wq = g.initializers.at(dw.inputs[0]);

@@ -221,7 +221,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     std::vector<const SensitivityRow*> cand;
     for (const auto& row : rows)
       if (1.0 - row.values[0] > 1e-7 && !c.base.float_nodes.count(row.name) &&
-          static_cast<int>(cand.size()) < opt.max_raises)
+          (opt.max_raises <= 0 || static_cast<int>(cand.size()) < opt.max_raises))
         cand.push_back(&row);
     auto record = [&](const std::string& node, const std::string& op, const std::string& qtype, double sens,
                       const Raises& r) -> Status {
@@ -230,25 +230,47 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       out->steps.push_back(st);
       return Status::Ok();
     };
-    // Phase 1: the top-k candidates together, k doubling (int16, then float when int16 for all is not enough).
+    // Phase 1: the top-k candidates together, k doubling (int16, then float when int16 for all is not enough);
+    // then the smallest k between the last failing and the first passing one, by bisection.
     bool found = false;
     for (const std::string qtype : {"int16", "float"}) {
       if ((qtype == "int16" && (!opt.allow_int16 || c.base.all_int16)) || (qtype == "float" && !opt.allow_float))
         continue;
-      for (size_t k = std::min<size_t>(2, cand.size()); k > 0; k = k == cand.size() ? 0 : std::min(2 * k, cand.size())) {
+      auto top = [&](size_t k) {
         Raises r = raises;
         for (size_t i = 0; i < k; ++i) r[cand[i]->name] = qtype;
+        return r;
+      };
+      size_t failing = 0;
+      for (size_t k = std::min<size_t>(2, cand.size()); k > 0; k = k == cand.size() ? 0 : std::min(2 * k, cand.size())) {
+        Raises r = top(k);
         double cr = 0;
         KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
         say("  top " + std::to_string(k) + " nodes " + qtype + ": output cosine " + f6(cr));
+        if (cr >= opt.target_cosine) {
+          size_t passing = k;
+          Raises best = r;
+          double best_cos = cr;
+          while (passing - failing > 1) {
+            const size_t mid = failing + (passing - failing) / 2;
+            Raises rm = top(mid);
+            double cm = 0;
+            KW_RETURN_IF_ERROR(cosine_of(c, rm, &cm));
+            say("  top " + std::to_string(mid) + " nodes " + qtype + ": output cosine " + f6(cm));
+            if (cm >= opt.target_cosine) passing = mid, best = rm, best_cos = cm;
+            else failing = mid;
+          }
+          cur = best_cos;
+          raises = best;
+          KW_RETURN_IF_ERROR(record("top " + std::to_string(passing), "", qtype, 0, best));
+          found = true;
+          break;
+        }
+        failing = k;
         if (cr > cur) {
           cur = cr;
           raises = r;
           KW_RETURN_IF_ERROR(record("top " + std::to_string(k), "", qtype, 0, r));
-        }
-        if (cr >= opt.target_cosine) {
-          found = true;
-          break;
         }
       }
       if (found) break;

@@ -19,7 +19,7 @@ struct AmpOptions {
   double target_cosine = 0.999;
   size_t data_num = 20;      // evaluation samples (the compile's held-out samples when there are >= 10)
   size_t rank_samples = 4;   // samples of the sensitivity ranking (the first of the evaluation samples)
-  int max_raises = 64;       // candidates (the most sensitive nodes) at most
+  int max_raises = 0;        // candidates (the most sensitive nodes) at most; 0: every quantized node
   bool allow_int16 = true, allow_float = true;
   bool prune = true;         // afterwards, return raised nodes to int8 when the target still holds
   int threads = 1;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/npy.h"
 #include "debug/debugger.h"
 #include "frontend/onnx/onnx_import.h"
 
@@ -72,10 +73,28 @@ Status open_data(const ir::Model& m, const std::string& dir, const std::string& 
   std::vector<calib::InputSpec> specs;
   for (const auto& in : m.graph.inputs) {
     auto shape = in.static_shape();
-    if (!shape) {  // symbolic dims: batch 1, others must be static
+    if (!shape) {
+      // Symbolic dims: take them from the first .npy sample of this input (same rank, or without the batch
+      // dim); otherwise batch 1 and the rest must be static.
       Shape s;
       for (const auto& d : in.dims) s.push_back(d.is_static() ? d.value : 1);
       shape = s;
+      const std::string sub = !dir.empty() && fs::is_directory(dir + "/" + in.name) ? dir + "/" + in.name : dir;
+      if (!dir.empty() && fs::is_directory(sub)) {
+        std::vector<std::string> npys;
+        for (const auto& e : fs::directory_iterator(sub))
+          if (e.path().extension() == ".npy") npys.push_back(e.path().string());
+        std::sort(npys.begin(), npys.end());
+        Tensor t;
+        if (!npys.empty() && read_npy(npys[0], &t).ok()) {
+          Shape ts = t.shape();
+          if (ts.size() + 1 == in.dims.size()) ts.insert(ts.begin(), 1);
+          bool fits = ts.size() == in.dims.size();
+          for (size_t k = 0; fits && k < ts.size(); ++k)
+            fits = !in.dims[k].is_static() || in.dims[k].value == ts[k];
+          if (fits) shape = ts;
+        }
+      }
     }
     specs.push_back({in.name, in.dtype == DType::kUndefined ? DType::kF32 : in.dtype, *shape});
   }

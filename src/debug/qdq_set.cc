@@ -4,13 +4,14 @@
 
 #include "debug/debugger.h"
 #include "ir/graph_edit.h"
+#include "ir/qdq.h"
 
 namespace kaiwu::debug {
 
 namespace {
 
 bool is_qdq_op(const ir::Node& n) {
-  return n.domain.empty() && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear");
+  return ir::is_qdq_node(n);
 }
 
 }  // namespace
@@ -89,7 +90,7 @@ Status analyze_qdq(const ir::Model& qdq, const ir::Model* float_model, QdqAnalys
       auto pit = prod.find(v);
       if (pit == prod.end()) continue;
       const ir::Node& dq = g.nodes[pit->second];
-      if (!(dq.domain.empty() && dq.op_type == "DequantizeLinear") || !dq.has_input(0)) continue;
+      if (!ir::is_dequantize_linear(dq) || !dq.has_input(0)) continue;
       QdqEdge e;
       e.node = ni;
       e.input = k;
@@ -122,7 +123,7 @@ Status analyze_qdq(const ir::Model& qdq, const ir::Model* float_model, QdqAnalys
         auto qit = prod.find(q_in);
         if (qit == prod.end()) continue;  // an integer graph input: nothing to undo
         const ir::Node& q = g.nodes[qit->second];
-        if (!(q.domain.empty() && q.op_type == "QuantizeLinear") || !q.has_input(0)) continue;
+        if (!ir::is_quantize_linear(q) || !q.has_input(0)) continue;
         const std::string& src = q.inputs[0];
         if (g.is_initializer(src)) {  // Q(float constant) -> DQ: a weight quantized in the graph
           e.weight = true;

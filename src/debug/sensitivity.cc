@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "debug/debugger.h"
+#include "ir/qdq.h"
 
 namespace kaiwu::debug {
 
@@ -91,7 +92,7 @@ Status accumulate_error(const QdqAnalysis& a, Evaluator& ev, const std::vector<Q
   for (const auto& n : ref.graph.nodes)
     for (const auto& o : n.outputs) in_ref.insert(o);
   for (const auto& n : a.qdq.graph.nodes) {
-    if (n.domain.empty() && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear")) continue;
+    if (ir::is_qdq_node(n)) continue;
     if (n.outputs.empty() || n.outputs[0].empty() || !in_ref.count(n.outputs[0])) continue;
     out->layers.push_back(n.name);
     out->tensors.push_back(n.outputs[0]);

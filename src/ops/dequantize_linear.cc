@@ -1,4 +1,5 @@
-// DequantizeLinear (opsets 10, 13 per-axis, 19 f16 scales): y = (x - zp) * scale, y of the scale's type.
+// DequantizeLinear (opsets 10, 13 per-axis, 19 f16 scales; com.microsoft version 1, the onnxruntime contrib op for
+// 16-bit below opset 21): y = (x - zp) * scale, y of the scale's type.
 #include "core/parallel.h"
 #include "kernels/ref/quantize.h"
 #include "kernels/x86/quantize.h"
@@ -57,4 +58,7 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
 
 }  // namespace
 extern const OpDef kOp_DequantizeLinear = {"DequantizeLinear", "", infer, create};
+// onnxruntime contrib op (com.microsoft, version 1): same semantics (the IR importer maps it to the default
+// domain; this entry serves IR built in code).
+extern const OpDef kOp_MsDequantizeLinear = {"DequantizeLinear", "com.microsoft", infer, create};
 }  // namespace kaiwu::ops

@@ -129,16 +129,10 @@ std::string parse(const ir::Node& node, const std::vector<TensorDesc>& in, Parse
   return "";
 }
 
-std::vector<TensorDesc> descs(const InferContext& ctx) {
-  std::vector<TensorDesc> d;
-  for (size_t i = 0; i < ctx.num_inputs(); ++i) d.push_back(ctx.input(i));
-  return d;
-}
-
 Status infer(InferContext& ctx) {
   if (ctx.node().outputs.size() != 1) return ctx.fail("kaiwu.Preprocess has one output");
   Parsed ps;
-  std::string why = parse(ctx.node(), descs(ctx), &ps);
+  std::string why = parse(ctx.node(), ctx.inputs(), &ps);
   if (!why.empty()) return ctx.fail(why);
   ctx.outputs[0] = {ps.out_type, ps.out_shape};
   return Status::Ok();

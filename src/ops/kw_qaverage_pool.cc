@@ -26,7 +26,7 @@ Status params(const ir::Node& n, const std::vector<TensorDesc>& in, kernels::Poo
 }
 
 Status infer(InferContext& ctx) {
-  std::vector<TensorDesc> in = input_descs(ctx);
+  const std::vector<TensorDesc>& in = ctx.inputs();
   kernels::PoolParams p;
   KW_RETURN_IF_ERROR(params(ctx.node(), in, &p));
   const Shape y = pool_output_shape(p);

@@ -32,12 +32,6 @@ std::string check_data_desc(const TensorDesc& d, const char* what) {
 float scalar_scale(const Tensor& t) { return t.data<float>()[0]; }
 int32_t scalar_zero_point(const Tensor* t) { return t ? static_cast<int32_t>(t->get_i64(0)) : 0; }
 
-std::vector<TensorDesc> input_descs(const InferContext& ctx) {
-  std::vector<TensorDesc> v;
-  for (size_t i = 0; i < ctx.num_inputs(); ++i) v.push_back(ctx.input(i));
-  return v;
-}
-
 std::string check_requant_inputs(const std::vector<TensorDesc>& in) {
   if (in.size() != 5)
     return "expects 5 inputs (X, x_scale, x_zero_point, y_scale, y_zero_point), got " + std::to_string(in.size());
@@ -106,7 +100,7 @@ kernels::ref::QBinaryParams qbinary_params(bool mul, const std::vector<const Ten
 }  // namespace
 
 Status infer_qbinary(InferContext& ctx, bool mul) {
-  std::vector<TensorDesc> in = input_descs(ctx);
+  const std::vector<TensorDesc>& in = ctx.inputs();
   std::string why = check_qbinary(in);
   if (!why.empty()) return ctx.fail(why);
   Shape out;

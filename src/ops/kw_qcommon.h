@@ -35,7 +35,5 @@ kernels::QPoolQuant pool_quant_from(const Tensor& xs, const Tensor& xz, const Te
 Status infer_qbinary(InferContext& ctx, bool mul);
 Status create_qbinary(const KernelInit& init, bool mul, std::unique_ptr<Kernel>* out);
 
-// The input descriptors of an InferContext as a vector.
-std::vector<TensorDesc> input_descs(const InferContext& ctx);
 
 }  // namespace kaiwu::ops

@@ -18,7 +18,7 @@ std::string check(const ir::Node& n, const std::vector<TensorDesc>& in) {
 }
 
 Status infer(InferContext& ctx) {
-  std::vector<TensorDesc> in = input_descs(ctx);
+  const std::vector<TensorDesc>& in = ctx.inputs();
   std::string why = check(ctx.node(), in);
   if (!why.empty()) return ctx.fail(why);
   const Shape& x = in[0].shape;

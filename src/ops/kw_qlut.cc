@@ -30,7 +30,7 @@ std::string check(const std::vector<TensorDesc>& in, const Tensor* table) {
 }
 
 Status infer(InferContext& ctx) {
-  std::vector<TensorDesc> in = input_descs(ctx);
+  const std::vector<TensorDesc>& in = ctx.inputs();
   std::string why = check(in, in.size() == 2 ? ctx.value(1) : nullptr);
   if (!why.empty()) return ctx.fail(why);
   ctx.outputs[0] = {in[1].dtype, in[0].shape};

@@ -16,7 +16,7 @@ kernels::ref::RequantizeParams params(const std::vector<const Tensor*>& v) {
 }
 
 Status infer(InferContext& ctx) {
-  std::vector<TensorDesc> in = input_descs(ctx);
+  const std::vector<TensorDesc>& in = ctx.inputs();
   std::string why = check_requant_inputs(in);
   if (!why.empty()) return ctx.fail(why);
   ctx.outputs[0] = {in[4].dtype, in[0].shape};

@@ -85,15 +85,9 @@ std::string parse(const ir::Node& node, const std::vector<TensorDesc>& in, bool 
   return "";
 }
 
-std::vector<TensorDesc> descs(const InferContext& ctx) {
-  std::vector<TensorDesc> d;
-  for (size_t i = 0; i < ctx.num_inputs(); ++i) d.push_back(ctx.input(i));
-  return d;
-}
-
 Status infer(InferContext& ctx) {
   Parsed ps;
-  std::string why = parse(ctx.node(), descs(ctx), false, &ps);
+  std::string why = parse(ctx.node(), ctx.inputs(), false, &ps);
   if (!why.empty()) return ctx.fail(why);
   const auto& p = ps.p;
   ctx.outputs[0] = {DType::kU8, {p.batch, p.out_h, p.out_w, 1}};

@@ -29,6 +29,8 @@ class InferContext {
   size_t num_inputs() const { return inputs_.size(); }
   bool has_input(size_t i) const { return i < inputs_.size() && inputs_[i].dtype != DType::kUndefined; }
   const TensorDesc& input(size_t i) const { return inputs_[i]; }
+  // Every input's description, in order.
+  const std::vector<TensorDesc>& inputs() const { return inputs_; }
   // The input's value if known at prepare time, else null.
   const Tensor* value(size_t i) const { return i < values_.size() ? values_[i] : nullptr; }
   // For inputs that decide output shapes (Reshape's shape, Slice's starts, ...): the value, or null after

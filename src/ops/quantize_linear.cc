@@ -1,4 +1,5 @@
-// QuantizeLinear (opsets 10, 13 per-axis, 19 f16/int32 inputs and saturate): y = saturate(round(x / scale) + zp).
+// QuantizeLinear (opsets 10, 13 per-axis, 19 f16/int32 inputs and saturate; com.microsoft version 1, the
+// onnxruntime contrib op for 16-bit below opset 21): y = saturate(round(x / scale) + zp).
 #include "core/parallel.h"
 #include "kernels/ref/quantize.h"
 #include "kernels/x86/quantize.h"
@@ -68,4 +69,7 @@ Status create(const KernelInit& init, std::unique_ptr<Kernel>* out) {
 
 }  // namespace
 extern const OpDef kOp_QuantizeLinear = {"QuantizeLinear", "", infer, create};
+// onnxruntime contrib op (com.microsoft, version 1): same semantics (the IR importer maps it to the default
+// domain; this entry serves IR built in code).
+extern const OpDef kOp_MsQuantizeLinear = {"QuantizeLinear", "com.microsoft", infer, create};
 }  // namespace kaiwu::ops

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "ir/graph_edit.h"
+#include "ir/qdq.h"
 #include "ops/graph_shapes.h"
 #include "passes/passes.h"
 
@@ -52,7 +53,7 @@ const std::map<std::string, std::vector<size_t>>& kaiwu_elementwise() {
 }
 
 bool is_quant_op(const ir::Node& n) {
-  return n.domain.empty() && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear");
+  return ir::is_qdq_node(n);
 }
 
 // Tensor operands of `n` that follow the layout (the others are scalars such as Clip's min/max).

@@ -331,7 +331,8 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
     }
     if (any16 && opset < 21)
       report->notes.push_back("int16 QuantizeLinear/DequantizeLinear are standard ONNX from opset 21; the model has "
-                              "opset " + std::to_string(opset) + " (Kaiwu runs it; onnx.checker rejects it)");
+                              "opset " + std::to_string(opset) + ", so the stage models write them in the "
+                              "com.microsoft domain (onnxruntime contrib ops), as onnxruntime's quantizer does");
     if (opt.per_channel_weights && opset < 13)
       report->notes.push_back("per-tensor weights: per-axis DequantizeLinear needs opset 13, the model has opset " +
                               std::to_string(opset));

@@ -13,6 +13,7 @@
 
 #include "core/qmath.h"
 #include "ir/graph_edit.h"
+#include "ir/qdq.h"
 #include "ops/graph_shapes.h"
 #include "ops/op_def.h"
 #include "quant/fixed_point.h"
@@ -73,7 +74,7 @@ class Lowerer {
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       if (dropped[i]) continue;
       const ir::Node& n = g_.nodes[i];
-      if (n.domain.empty() && (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear")) {
+      if (ir::is_qdq_node(n)) {
         og.nodes.push_back(n);
         continue;
       }
@@ -213,7 +214,7 @@ class Lowerer {
   bool quantized_weight(const ir::Node& n, const ir::Node** wd, const Tensor** w, const Tensor** ws,
                         const Tensor** wz) const {
     *wd = n.has_input(1) ? producer(n.inputs[1]) : nullptr;
-    if (!*wd || (*wd)->op_type != "DequantizeLinear" || !init((*wd)->inputs[0])) return false;
+    if (!*wd || !ir::is_dequantize_linear(**wd) || !init((*wd)->inputs[0])) return false;
     *w = init((*wd)->inputs[0]);
     *ws = (*wd)->has_input(1) ? init((*wd)->inputs[1]) : nullptr;
     *wz = (*wd)->has_input(2) ? init((*wd)->inputs[2]) : nullptr;
@@ -223,7 +224,7 @@ class Lowerer {
   // v = DequantizeLinear(q) per tensor: the integer tensor and its qparams.
   bool dequantized(const std::string& v, QTensor* q) const {
     const ir::Node* p = producer(v);
-    if (!p || !p->domain.empty() || p->op_type != "DequantizeLinear") return false;
+    if (!p || !ir::is_dequantize_linear(*p)) return false;
     if (!read_params(*p, DType::kUndefined, q) || !is_int_type(q->t)) return false;
     q->q = p->inputs[0];
     return true;
@@ -238,7 +239,7 @@ class Lowerer {
     std::vector<size_t> qs;
     for (const auto& u : it->second) {
       const ir::Node& c = g_.nodes[u.node];
-      if (!c.domain.empty() || c.op_type != "QuantizeLinear" || u.input != 0) return false;
+      if (!ir::is_quantize_linear(c) || u.input != 0) return false;
       QTensor p;
       if (!read_params(c, DType::kUndefined, &p) || !is_int_type(p.t)) return false;
       if (qs.empty()) *q = p;
@@ -307,7 +308,7 @@ class Lowerer {
     std::string bias;
     if (n.has_input(2)) {
       const ir::Node* bd = producer(n.inputs[2]);
-      const Tensor* b = bd && bd->op_type == "DequantizeLinear" ? init(bd->inputs[0]) : nullptr;
+      const Tensor* b = bd && ir::is_dequantize_linear(*bd) ? init(bd->inputs[0]) : nullptr;
       const Tensor* bs = b && bd->has_input(1) ? init(bd->inputs[1]) : nullptr;
       if (!b || b->dtype() != DType::kI32 || b->numel() != m || !bs) return "bias is not an int32 constant";
       if (bd->has_input(2) && init(bd->inputs[2]) && init(bd->inputs[2])->get_i64(0) != 0) return "bias zero point != 0";
@@ -433,7 +434,7 @@ class Lowerer {
     std::string bias;
     if (n.has_input(2)) {
       const ir::Node* bd = producer(n.inputs[2]);
-      const Tensor* b = bd && bd->op_type == "DequantizeLinear" ? init(bd->inputs[0]) : nullptr;
+      const Tensor* b = bd && ir::is_dequantize_linear(*bd) ? init(bd->inputs[0]) : nullptr;
       if (!b || b->dtype() != DType::kI32 || b->numel() != m) return "bias is not an int32 constant";
       bias = bd->inputs[0];
     }
@@ -689,7 +690,7 @@ Status expose_dequantized(const ir::Model& qdq, const std::vector<std::string>& 
   for (const auto& v : g.inputs) have.insert(v.name);
   std::map<std::string, const ir::Node*> quantizer;  // float tensor -> its QuantizeLinear in the QDQ model
   for (const auto& n : qdq.graph.nodes)
-    if (n.domain.empty() && n.op_type == "QuantizeLinear" && !n.inputs.empty() && !quantizer.count(n.inputs[0]))
+    if (ir::is_quantize_linear(n) && !n.inputs.empty() && !quantizer.count(n.inputs[0]))
       quantizer[n.inputs[0]] = &n;
   for (const auto& name : names) {
     auto it = quantizer.find(name);

@@ -102,7 +102,7 @@ struct TensorQuant {
 struct QuantReport {
   std::vector<NodeReport> nodes;  // in graph order
   std::vector<TensorQuant> tensors;  // every quantized activation tensor, in graph order
-  std::vector<std::string> notes;  // model-level remarks (e.g. int16 QDQ needs opset 21 for onnx.checker)
+  std::vector<std::string> notes;  // model-level remarks (e.g. int16 QDQ written as com.microsoft ops below opset 21)
   // Counts by precision.
   int count(Precision p) const;
   // The entry of node `name`, or null.

@@ -27,6 +27,7 @@
 #include "kaiwu/session.h"
 #include "kernels/ref/preprocess.h"
 #include "model_builder.h"
+#include "compile_util.h"
 #include "resizer_reference.h"
 #include "test_util.h"
 #include "runtime/graph_executor.h"
@@ -124,16 +125,8 @@ TEST(Resizer, DeployableMatchesQdqModelOnReferenceCropResize) {
       << "calibration_parameters:\n  cal_data_dir: '" << dir << "/calib'\n  calibration_type: max\n"
       << "  quant_config: {model_config: {weight: {calibration_type: max, bias_correction: false}}}\n"
       << "compiler_parameters:\n  optimize_level: O2\n  input_source: {img: resizer}\n";
-  CompileOptions co;
-  co.echo = false;
-  co.progress = false;
-  CompileResult cr;
-  Status s = compile_model(dir + "/c.yaml", co, &cr);
-  ASSERT_TRUE(s.ok()) << s.message();
-
   std::unique_ptr<Session> dep, ptq;
-  ASSERT_TRUE(Session::open(dir + "/out/tiny.kwm", SessionOptions{1}, &dep).ok());
-  ASSERT_TRUE(Session::open(dir + "/out/tiny_ptq_model.onnx", SessionOptions{1}, &ptq).ok());
+  ASSERT_TRUE(test::compile_and_open(dir + "/c.yaml", dir + "/out", "tiny", 1, &dep, &ptq));
   ASSERT_EQ(dep->inputs().size(), 3u);
   EXPECT_EQ(dep->inputs()[0].name, "img_y");
   EXPECT_EQ(dep->inputs()[0].shape, (Shape{1, -1, -1, 1}));
@@ -161,7 +154,7 @@ TEST(Resizer, DeployableMatchesQdqModelOnReferenceCropResize) {
       Tensor rt = Tensor::empty(DType::kI32, {1, 4});
       std::memcpy(rt.data<int32_t>(), roi.data(), 16);
       std::vector<Tensor> a, b;
-      s = dep->run({{"img_y", f.y}, {"img_uv", f.uv}, {"img_roi", rt}}, {}, &a);
+      Status s = dep->run({{"img_y", f.y}, {"img_uv", f.uv}, {"img_roi", rt}}, {}, &a);
       ASSERT_TRUE(s.ok()) << s.message();
       s = ptq->run({{"img", normalize(reference_rgb(f.y, f.uv, roi.data()))}}, {}, &b);
       ASSERT_TRUE(s.ok()) << s.message();
@@ -196,7 +189,7 @@ TEST(Resizer, DeployableMatchesQdqModelOnReferenceCropResize) {
   const int32_t vals[4] = {4, 2, 20, 10};
   std::memcpy(bad.data<int32_t>(), vals, 16);
   std::vector<Tensor> o;
-  s = dep->run({{"img_y", f.y}, {"img_uv", f.uv}, {"img_roi", bad}}, {}, &o);
+  Status s = dep->run({{"img_y", f.y}, {"img_uv", f.uv}, {"img_roi", bad}}, {}, &o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("img_roi"), std::string::npos) << s.message();
   std::printf("refused: %s\n", s.message().c_str());
@@ -307,15 +300,8 @@ TEST(Resizer, RgbDdrFramesCompileAndMatchTheQdqModel) {
          "  scale_value: 0.01712475 0.017507 0.01742919\n"
       << "calibration_parameters:\n  cal_data_dir: '" << dir << "/calib'\n  calibration_type: max\n"
       << "  quant_config: {model_config: {weight: {calibration_type: max, bias_correction: false}}}\n";
-  CompileOptions co;
-  co.echo = false;
-  co.progress = false;
-  CompileResult cr;
-  Status s = compile_model(dir + "/c.yaml", co, &cr);
-  ASSERT_TRUE(s.ok()) << s.message();
   std::unique_ptr<Session> dep, ptq;
-  ASSERT_TRUE(Session::open(dir + "/out/tiny.kwm", SessionOptions{1}, &dep).ok());
-  ASSERT_TRUE(Session::open(dir + "/out/tiny_ptq_model.onnx", SessionOptions{1}, &ptq).ok());
+  ASSERT_TRUE(test::compile_and_open(dir + "/c.yaml", dir + "/out", "tiny", 1, &dep, &ptq));
   ASSERT_EQ(dep->inputs().size(), 1u);
   EXPECT_EQ(dep->inputs()[0].name, "img");
   EXPECT_EQ(dep->inputs()[0].dtype, DType::kU8);

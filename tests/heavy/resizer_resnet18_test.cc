@@ -21,6 +21,7 @@
 #include "kaiwu/compile.h"
 #include "kaiwu/session.h"
 #include "kernels/ref/preprocess.h"
+#include "compile_util.h"
 #include "resizer_reference.h"
 #include "test_util.h"
 
@@ -52,15 +53,8 @@ TEST(ResizerHeavy, Resnet18DeployableMatchesQdqModel) {
       << "calibration_parameters:\n  cal_data_dir: '" << dir << "/calib'\n  calibration_type: max\n"
       << "  quant_config: {model_config: {weight: {calibration_type: max, bias_correction: false}}}\n"
       << "compiler_parameters:\n  optimize_level: O2\n  input_source: {input: resizer}\n";
-  CompileOptions co;
-  co.echo = false;
-  co.progress = false;
-  CompileResult cr;
-  Status s = compile_model(dir + "/c.yaml", co, &cr);
-  ASSERT_TRUE(s.ok()) << s.message();
   std::unique_ptr<Session> dep, ptq;
-  ASSERT_TRUE(Session::open(dir + "/out/r18.kwm", SessionOptions{2}, &dep).ok());
-  ASSERT_TRUE(Session::open(dir + "/out/r18_ptq_model.onnx", SessionOptions{2}, &ptq).ok());
+  ASSERT_TRUE(test::compile_and_open(dir + "/c.yaml", dir + "/out", "r18", 2, &dep, &ptq));
 
   const int64_t FH = 272, FW = 320, OY = 24, OX = 48, S = 224;
   std::mt19937 rng(5);
@@ -95,7 +89,7 @@ TEST(ResizerHeavy, Resnet18DeployableMatchesQdqModel) {
     Tensor rt = Tensor::empty(DType::kI32, {1, 4});
     std::memcpy(rt.data<int32_t>(), roi, 16);
     std::vector<Tensor> a, b;
-    s = dep->run({{"input_y", y}, {"input_uv", uv}, {"input_roi", rt}}, {}, &a);
+    Status s = dep->run({{"input_y", y}, {"input_uv", uv}, {"input_roi", rt}}, {}, &a);
     ASSERT_TRUE(s.ok()) << s.message();
     s = ptq->run({{"input", test::normalize_nchw(test::resizer_rgb(y, uv, roi, S, S), S, S, kMean, kScale)}}, {}, &b);
     ASSERT_TRUE(s.ok()) << s.message();

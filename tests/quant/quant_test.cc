@@ -298,7 +298,7 @@ TEST(Quant, Int16Selection) {
   EXPECT_EQ(g.initializers.at(quantizer_of(g, "c2")->inputs[2]).dtype(), DType::kI16);
   EXPECT_EQ(g.initializers.at(quantizer_of(g, "x")->inputs[2]).dtype(), DType::kI8);
   EXPECT_FLOAT_EQ(q.report.find("conv2")->output_scale, std::max(-q.ranges.at("c2").min, q.ranges.at("c2").max) / 32767.f);
-  EXPECT_FALSE(q.report.notes.empty());  // int16 QDQ needs opset 21 for onnx.checker
+  EXPECT_FALSE(q.report.notes.empty());  // int16 QDQ below opset 21: com.microsoft Q/DQ in the ONNX files
   Tensor ref = run(b.m, x, {"y"}).at(0), got = run(q.m, x, {"y"}).at(0);
   EXPECT_GT(cosine(got, ref), 0.999);
 
@@ -524,7 +524,8 @@ TEST(Quant, PerTensorWeightsBeforeOpset13) {
 }
 
 // int16 QuantizeLinear/DequantizeLinear are standard from opset 21: such a model passes the checker and runs the
-// same in onnxruntime (insert_qdq never changes the opset; at lower opsets only Kaiwu runs int16 QDQ).
+// same in onnxruntime (insert_qdq never changes the opset; below 21 they are written as com.microsoft contrib ops,
+// see qdq_domain_test.cc).
 TEST(Quant, Int16AtOpset21PassesCheckerAndOrt) {
   Builder b = conv_net();
   b.m.opsets[""] = 21;

@@ -233,7 +233,7 @@ void add_debug_command(CLI::App& app) {
   c->add_option("-d,--data", a->spec.data_dir, "Evaluation data (default: the yaml's cal_data_dir)");
   c->add_option("--data-num", a->spec.data_num, "Evaluation samples (default 20; held-out ones when possible)");
   c->add_option("--target-cosine", a->amp.target_cosine, "Target output cosine vs float (default 0.999)");
-  c->add_option("--max-raises", a->amp.max_raises, "Candidate nodes at most (the most sensitive; default 64)");
+  c->add_option("--max-raises", a->amp.max_raises, "Candidate nodes at most (the most sensitive; default 0: every quantized node)");
   c->add_option("--rank-samples", a->amp.rank_samples, "Samples of the sensitivity ranking (default 4)");
   c->add_flag("!--no-int16", a->amp.allow_int16, "Raise to float only");
   c->add_flag("!--no-float", a->amp.allow_float, "Raise to int16 only");

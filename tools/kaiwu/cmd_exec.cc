@@ -2,7 +2,8 @@
 // (float, QDQ and fixed-point ONNX, deployable .kwm). hrt_model_exec flag spellings (--model_file, --input_file,
 // --frame_count, --thread_num, --profile_path, --perf_time) are accepted, with dash spellings as aliases.
 // Choices where hrt_model_exec's behaviour is unconfirmed or does not apply:
-//  - one model per file (--model_name is accepted and ignored); every input's source is "ddr";
+//  - one model per file (--model_name is accepted and ignored); an input's layout and source come from the
+//    "kaiwu.input.<name>" compile metadata (deploy/runtime_input.h, as `kaiwu info`), "ddr" without it;
 //  - model_info prints hrt's header lines, an hb_model_info-style NAME | TYPE | SHAPE | DATA_TYPE | LAYOUT | SOURCE |
 //    BYTE_SIZE table (free dims by name, byte size at batch 1) and, for a .kwm, its DeployInfo and description;
 //  - infer writes outputs only with --output_dir; images are binary/ASCII PPM/PGM only (no image library);
@@ -10,7 +11,8 @@
 //    take no --input_file; .npy inputs carry their shape, so free dims (a resizer's frame size) need no --input_shape;
 //  - perf: --frame_count counts frames over all threads (a shared counter), the progress line every 200 frames gives
 //    the cumulative average/max/min and FPS = frames / wall time so far; --thread_num N = N sessions of
-//    --intra_threads K threads each; p50 is the median (mean of the middle two), p90/p99 nearest-rank; the final
+//    --intra_threads K threads each; p50 is the median (mean of the middle two), p90/p99 nearest-rank (the timed
+//    region, warm-up, allocator state and statistics are bench/kaiwu_bench's: perf/latency_stats.h); the final
 //    FPS is frames / program run time (throughput); random inputs: N(0,1) float32 (as bench/kaiwu_bench), uniform
 //    uint8/int8, zeros otherwise, seed --seed; --profile_path DIR writes DIR/profiler.json (or a .json path).
 #include <algorithm>
@@ -29,6 +31,8 @@
 #include "commands.h"
 #include "core/npy.h"
 #include "deploy/deployable.h"
+#include "deploy/runtime_input.h"
+#include "frontend/onnx/onnx_import.h"
 #include "exec_inputs.h"
 #include "exec_perf.h"
 #include "kaiwu/session.h"
@@ -124,8 +128,8 @@ int model_info(const ExecArgs& a) {
   std::printf("Load model to DDR cost %.3f ms.\n", load_ms);
   std::printf("This model file has 1 model:\n[%s]\n", name.c_str());
   std::printf("model kind: %s\n%s\n", kind.c_str(), detail.c_str());
+  ir::Model m;  // its metadata gives the runtime inputs' layout and source (as `kaiwu info`)
   if (deploy::is_deployable_file(a.model)) {
-    ir::Model m;
     deploy::DeployInfo info;
     st = deploy::read_deployable(a.model, &m, &info);
     if (!st.ok()) return fail("model_info", st);
@@ -133,6 +137,9 @@ int model_info(const ExecArgs& a) {
     std::printf("tool_version: %s\ntarget: %s\n", info.tool_version.c_str(),
                 info.target.empty() ? "(any)" : info.target.c_str());
     print_description(info.description);
+  } else {
+    st = frontend::load_onnx(a.model, &m);
+    if (!st.ok()) return fail("model_info", st);
   }
   std::printf("############# Model input/output info #############\n");
   std::vector<std::vector<std::string>> rows = {{"NAME", "TYPE", "SHAPE", "DATA_TYPE", "LAYOUT", "SOURCE", "BYTE_SIZE"}};
@@ -141,8 +148,12 @@ int model_info(const ExecArgs& a) {
     for (size_t d = 0; d < io.shape.size(); ++d) n *= io.shape[d] >= 0 ? io.shape[d] : (d == 0 ? 1 : -1);
     std::string bytes = n < 0 ? "dynamic" : std::to_string(n * static_cast<int64_t>(dtype_size(io.dtype)));
     if (n >= 0 && !io.shape.empty() && io.shape[0] < 0) bytes += " (batch 1)";
+    // Inputs: layout and source from the compile metadata (frames from the pyramid/resizer are NHWC), the one
+    // reader `kaiwu info` uses; the session's layout and "ddr" for inputs without metadata.
+    const deploy::RuntimeInputDesc rt = deploy::runtime_input_desc(m.metadata, io.name);
+    const std::string layout = input ? rt.layout_or(io.layout) : io.layout;
     rows.push_back({io.name, input ? "input" : "output", dims_text(io), exec::numpy_name(io.dtype),
-                    io.layout.empty() ? "-" : io.layout, input ? "ddr" : "-", bytes});
+                    layout.empty() ? "-" : layout, input ? rt.source_text() : "-", bytes});
   };
   for (const auto& io : s->inputs()) add(io, true);
   for (const auto& io : s->outputs()) add(io, false);

@@ -6,12 +6,12 @@
 // come from the "kaiwu.input.<name>" metadata of `kaiwu compile`. `-v` writes an ONNX view of the graph (for a
 // .kwm: the fixed-point graph as optimized for the target) that Netron and onnx.checker open.
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include "commands.h"
 #include "compiler/remove_nodes.h"
 #include "deploy/deployable.h"
+#include "deploy/runtime_input.h"
 #include "frontend/onnx/onnx_export.h"
 #include "frontend/onnx/onnx_import.h"
 #include "ir/graph_edit.h"
@@ -29,31 +29,6 @@ struct InfoArgs {
 std::string shape_text(const Shape& s) {
   std::string r;
   for (size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
-  return r;
-}
-
-struct RuntimeInput {
-  std::string source, layout, type;
-};
-
-// The "kaiwu.input.<name>" metadata written by `kaiwu compile` ("source=pyramid;layout=NHWC;type=nv12_y").
-RuntimeInput runtime_input(const ir::Model& m, const std::string& name) {
-  RuntimeInput r;
-  auto it = m.metadata.find("kaiwu.input." + name);
-  if (it == m.metadata.end()) return r;
-  std::map<std::string, std::string> kv;
-  const std::string& t = it->second;
-  for (size_t at = 0; at <= t.size();) {
-    size_t end = t.find(';', at);
-    if (end == std::string::npos) end = t.size();
-    const std::string item = t.substr(at, end - at);
-    const size_t eq = item.find('=');
-    if (eq != std::string::npos) kv[item.substr(0, eq)] = item.substr(eq + 1);
-    at = end + 1;
-  }
-  r.source = kv["source"];
-  r.layout = kv["layout"];
-  r.type = kv["type"];
   return r;
 }
 
@@ -86,10 +61,9 @@ Status run_info(const InfoArgs& a) {
   std::printf("%-8s %-40s %-16s %-10s %-8s %s\n", "KIND", "NAME", "SHAPE", "DATA_TYPE", "LAYOUT", "SOURCE");
   for (const auto& io : s->inputs()) {
     // Source and layout of runtime inputs (frames, _y/_uv/_roi, split batches) from the compile metadata.
-    const RuntimeInput rt = runtime_input(m, io.name);
+    const deploy::RuntimeInputDesc rt = deploy::runtime_input_desc(m.metadata, io.name);
     std::printf("%-8s %-40s %-16s %-10s %-8s %s\n", "input", io.name.c_str(), shape_text(io.shape).c_str(),
-                dtype_name(io.dtype), (rt.layout.empty() ? io.layout : rt.layout).c_str(),
-                (rt.source.empty() ? "ddr" : rt.source + (rt.type.empty() ? "" : " (" + rt.type + ")")).c_str());
+                dtype_name(io.dtype), rt.layout_or(io.layout).c_str(), rt.source_text().c_str());
   }
   for (const auto& io : s->outputs())
     std::printf("%-8s %-40s %-16s %-10s %-8s\n", "output", io.name.c_str(), shape_text(io.shape).c_str(),

@@ -98,6 +98,9 @@ Status run_calibrate(const PerfArgs& a) {
   std::cout << "measured (one thread; scaling = efficiency of each added thread; the estimate scales its built-in "
                "in-model rates by measured / reference-machine values):\n";
   std::cout << "  node overhead " << t.node_overhead_us << " us (tiny node, profiling off)\n";
+  for (const auto& [fam, v] : t.call_us)
+    std::printf("  %-16s %8.2f us per call (tiny image), %.2f us more with evicted caches\n", fam.c_str(), v,
+                t.cold_call_us.count(fam) ? t.cold_call_us.at(fam) : 0.0);
   for (const auto& [fam, v] : t.gmacs)
     std::printf("  %-16s %8.1f GMAC/s  %6.3f ns/output  scaling %.2f\n", fam.c_str(), v,
                 t.out_ns.count(fam) ? t.out_ns.at(fam) : 0.0, t.scaling.count(fam) ? t.scaling.at(fam) : 0.0);

@@ -17,6 +17,7 @@
 
 #include "exec_inputs.h"
 #include "kaiwu/session.h"
+#include "perf/latency_stats.h"
 
 namespace kaiwu::cli::exec {
 namespace {
@@ -33,6 +34,7 @@ struct LayerStats {
   Shape output_shape;
   int64_t frames = 0;
   double sum = 0, min = 1e300, max = 0;
+  std::vector<double> ms;  // per frame, for the median (robust to the preemptions of a shared machine)
 };
 
 struct Worker {
@@ -66,6 +68,7 @@ void accumulate_profile(Session& s, std::vector<LayerStats>* layers) {
     l.sum += t;
     l.min = std::min(l.min, t);
     l.max = std::max(l.max, t);
+    l.ms.push_back(t);
     if (l.output_shape.empty()) l.output_shape = prof[i].output_shape;
   }
 }
@@ -74,12 +77,6 @@ struct Summary {
   int threads = 1, intra = 1, frames = 0, warmup = 0;
   double run_ms = 0, total_latency = 0, avg = 0, min = 0, max = 0, p50 = 0, p90 = 0, p99 = 0, fps = 0;
 };
-
-double percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
 
 std::string json_str(const std::string& s) {
   std::string o = "\"";
@@ -137,7 +134,8 @@ Status write_profile(const PerfOptions& o, const std::string& kind, const Summar
       << ", \"op_type\": " << json_str(l.op_type) << ", \"kernel\": " << json_str(l.impl) << ", \"output_shape\": [";
     for (size_t d = 0; d < l.output_shape.size(); ++d) j << (d ? ", " : "") << l.output_shape[d];
     j << "], \"frames\": " << l.frames << ", \"mean_ms\": " << num(mean) << ", \"min_ms\": "
-      << num(l.frames ? l.min : 0) << ", \"max_ms\": " << num(l.max) << ", \"share\": "
+      << num(l.frames ? l.min : 0) << ", \"max_ms\": " << num(l.max) << ", \"p50_ms\": "
+      << num(perf::latency_stats(l.ms).p50) << ", \"share\": "
       << num(kernel_ms > 0 ? mean / kernel_ms : 0) << "}";
   }
   j << "\n  ]\n}\n";
@@ -204,14 +202,11 @@ Status measure(const PerfOptions& o, int threads, int intra, bool profile, Summa
   };
   const bool timed = o.perf_time_s > 0;
   auto body = [&](Worker& w) {
+    // The frame timed here and by bench/kaiwu_bench: Session::run on prepared feeds (perf/latency_stats.h).
     std::vector<Tensor> outs;
-    for (int i = 0; i < std::max(1, o.warmup); ++i) {
-      w.status = w.session->run(w.feeds, {}, &outs);
-      if (!w.status.ok()) {
-        failed = true;
-        break;
-      }
-    }
+    auto frame = [&] { return w.session->run(w.feeds, {}, &outs); };
+    w.status = perf::warm_up(frame, o.warmup);
+    if (!w.status.ok()) failed = true;
     if (profile) {
       w.session->enable_profiling(true);
       w.session->reset_profile();
@@ -221,9 +216,7 @@ Status measure(const PerfOptions& o, int threads, int intra, bool profile, Summa
       int64_t f = next++;
       if (!timed && f >= o.frame_count) break;
       if (timed && ms_between(start, Clock::now()) >= o.perf_time_s * 1000) break;
-      auto t0 = Clock::now();
-      w.status = w.session->run(w.feeds, {}, &outs);
-      double ms = ms_between(t0, Clock::now());
+      const double ms = perf::timed_ms(frame, &w.status);
       if (!w.status.ok()) {
         failed = true;
         break;
@@ -254,22 +247,21 @@ Status measure(const PerfOptions& o, int threads, int intra, bool profile, Summa
   std::vector<double> all;
   for (auto& w : workers) all.insert(all.end(), w.latencies.begin(), w.latencies.end());
   if (all.empty()) return invalid_argument("no frame was timed (frame_count / perf_time too small)");
-  std::sort(all.begin(), all.end());
+  const perf::LatencyStats ls = perf::latency_stats(all);  // the statistics of bench/kaiwu_bench too
   Summary& s = *summary;
   s.threads = threads;
   s.intra = intra;
-  s.frames = static_cast<int>(all.size());
+  s.frames = static_cast<int>(ls.frames);
   s.warmup = std::max(1, o.warmup);
   s.run_ms = ms_between(start, end);
-  for (double v : all) s.total_latency += v;
-  s.avg = s.total_latency / all.size();
-  s.min = all.front();
-  s.max = all.back();
-  size_t n = all.size();
-  s.p50 = n % 2 ? all[n / 2] : 0.5 * (all[n / 2 - 1] + all[n / 2]);
-  s.p90 = percentile(all, 0.90);
-  s.p99 = percentile(all, 0.99);
-  s.fps = s.run_ms > 0 ? n * 1000.0 / s.run_ms : 0;
+  s.total_latency = ls.total;
+  s.avg = ls.mean;
+  s.min = ls.min;
+  s.max = ls.max;
+  s.p50 = ls.p50;
+  s.p90 = ls.p90;
+  s.p99 = ls.p99;
+  s.fps = s.run_ms > 0 ? ls.frames * 1000.0 / s.run_ms : 0;
   if (profile) {
     // Merge the sessions' per-layer statistics (same graph, same order).
     layers->clear();
@@ -285,6 +277,7 @@ Status measure(const PerfOptions& o, int threads, int intra, bool profile, Summa
         l.sum += w.layers[i].sum;
         l.min = std::min(l.min, w.layers[i].min);
         l.max = std::max(l.max, w.layers[i].max);
+        l.ms.insert(l.ms.end(), w.layers[i].ms.begin(), w.layers[i].ms.end());
       }
     }
   }
@@ -321,6 +314,7 @@ int run_perf(const PerfOptions& o) {
     std::cerr << "kaiwu exec perf: --thread_num and --intra_threads must be >= 1, --warmup >= 0\n";
     return 2;
   }
+  perf::steady_state_allocator();  // as bench/kaiwu_bench, before any model is read (perf/latency_stats.h)
   std::string kind, detail;
   Status st = model_kind(o.model, &kind, &detail);
   if (!st.ok()) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
@@ -24,7 +25,34 @@ struct Case {
   NamedTensors feeds;
   std::string node = "n";  // the node to time ("" : the whole frame divided by `chain` nodes)
   int chain = 1;
+  bool cold = false;  // evict the caches before every timed run (as the other layers of a big model do)
 };
+
+// Writes a buffer of 4 MB (a few per-core L2 caches, well within the L3), evicting the code and data of the
+// previous run from L1/L2 as the other layers of a big model do (its weights then still come from the L3).
+void evict_caches() {
+  static std::vector<uint8_t> junk(4 << 20);
+  static uint8_t round = 0;
+  ++round;
+  for (size_t i = 0; i < junk.size(); i += 64) junk[i] = static_cast<uint8_t>(junk[i] + round);
+}
+
+// The per-core L2 cache size from sysfs (bytes), 0 when unknown.
+int64_t l2_cache_bytes() {
+  for (int idx = 0; idx < 8; ++idx) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(idx) + "/";
+    std::ifstream level(dir + "level"), size(dir + "size");
+    int lv = 0;
+    std::string text;
+    if (!(level >> lv) || !(size >> text)) continue;
+    if (lv != 2 || text.empty()) continue;
+    int64_t v = std::atoll(text.c_str());
+    if (text.back() == 'K') v <<= 10;
+    else if (text.back() == 'M') v <<= 20;
+    return v;
+  }
+  return 0;
+}
 
 Tensor random_tensor(DType t, const Shape& s, std::mt19937* rng) {
   Tensor x = Tensor::empty(t, s);
@@ -114,6 +142,15 @@ std::vector<Case> make_cases(std::mt19937* rng) {
   cs.push_back(qconv("conv_int8 3x3 64->64 56x56", "conv_int8", {1, 64, 56, 56}, {64, 64, 3, 3}, 1, 1));
   cs.push_back(qconv("conv_int8 1x1 64->256 56x56", "conv_int8", {1, 64, 56, 56}, {256, 64, 1, 1}, 1, 0));
   cs.push_back(qconv("dwconv_int8 3x3 192 40x40", "dwconv_int8", {1, 192, 40, 40}, {192, 1, 3, 3}, 192, 1));
+  // Fixed costs of a call (call_us, cold_call_us, row_ns): the same kernels on images with nearly no work.
+  cs.push_back(qconv("call conv_int8 1x1 64->64 2x2", "call", {1, 64, 2, 2}, {64, 64, 1, 1}, 1, 0));
+  cs.push_back(qconv("call conv_int8 1x1 64->64 2x2 cold", "call", {1, 64, 2, 2}, {64, 64, 1, 1}, 1, 0));
+  cs.back().cold = true;
+  cs.push_back(qconv("call dwconv_int8 3x3 64 1x1", "call", {1, 64, 1, 1}, {64, 1, 3, 3}, 64, 1));
+  cs.push_back(qconv("call dwconv_int8 3x3 64 1x1 cold", "call", {1, 64, 1, 1}, {64, 1, 3, 3}, 64, 1));
+  cs.back().cold = true;
+  cs.push_back(qconv("call dwconv_int8 3x3 16 256x4", "call", {1, 16, 256, 4}, {16, 1, 3, 3}, 16, 1));
+  cs.push_back(qconv("call dwconv_int8 3x3 16 4x256", "call", {1, 16, 4, 256}, {16, 1, 3, 3}, 16, 1));
   cs.push_back(fconv("conv_fp32 3x3 64->64 56x56", "conv_fp32", {1, 64, 56, 56}, {64, 64, 3, 3}, 1, 1));
   cs.push_back(fconv("conv_fp32 1x1 64->256 56x56", "conv_fp32", {1, 64, 56, 56}, {256, 64, 1, 1}, 1, 0));
   cs.push_back(fconv("dwconv_fp32 3x3 96 56x56", "dwconv_fp32", {1, 96, 56, 56}, {96, 1, 3, 3}, 96, 1));
@@ -179,6 +216,7 @@ Status time_case(const Case& c, int threads, double seconds, double* ms) {
   const auto start = Clock::now();
   while (samples.size() < 5 ||
          (samples.size() < 400 && std::chrono::duration<double>(Clock::now() - start).count() < seconds)) {
+    if (c.cold) evict_caches();
     ex->reset_profile();
     const auto t0 = Clock::now();
     KW_RETURN_IF_ERROR(ex->run(c.feeds, {}, &outs).with_context(c.name));
@@ -220,7 +258,7 @@ Status calibrate_target(int threads, double seconds_per_case, bool verbose, perf
   perf::TargetSpec t;  // only what is measured here (read_calibration combines it with the built-in rates)
   t.name = base.name;
   t.source = "calibrated";
-  t.gmacs.clear(), t.out_ns.clear(), t.gbytes.clear(), t.scaling.clear();
+  t.call_us.clear(), t.cold_call_us.clear(), t.row_ns.clear(), t.gmacs.clear(), t.out_ns.clear(), t.gbytes.clear(), t.scaling.clear();
   std::mt19937 rng(1234);
   std::vector<Case> cases = make_cases(&rng);
   std::vector<Measured> ms;
@@ -288,6 +326,7 @@ Status calibrate_target(int threads, double seconds_per_case, bool verbose, perf
       t.node_overhead_us = std::clamp(m.t1 * 1e3, 0.005, 50.0);
       continue;
     }
+    if (fam == "call") continue;  // below
     if (fam == "conv_int8" || fam == "conv_fp32") continue;
     if (fam == "dwconv_int8" || fam == "dwconv_fp32" || fam == "deconv_fp32") {
       t.gmacs[fam] = m.layer.padded_macs / (m.t1 * 1e6);  // their memory rates stay the built-in ones
@@ -298,6 +337,22 @@ Status calibrate_target(int threads, double seconds_per_case, bool verbose, perf
     }
     set_scaling(fam, m);
   }
+  // Fixed costs (us): a tiny image gives the call, the same after evicting the caches the cold call; depthwise:
+  // 256 rows x 4 columns against 4 x 256 (same MACs) gives the cost per row block, then the 1x1 image the call.
+  const Measured *c2 = find("call conv_int8 1x1 64->64 2x2"), *c2c = find("call conv_int8 1x1 64->64 2x2 cold");
+  if (c2 && c2->t1 > 0) t.call_us["conv_int8"] = c2->t1 * 1e3;
+  if (c2 && c2c && c2->t1 > 0) t.cold_call_us["conv_int8"] = std::max(0.0, (c2c->t1 - c2->t1) * 1e3);
+  const Measured* d1c = find("call dwconv_int8 3x3 64 1x1 cold");
+  const Measured *rows = find("call dwconv_int8 3x3 16 256x4"), *cols = find("call dwconv_int8 3x3 16 4x256");
+  const Measured* d1 = find("call dwconv_int8 3x3 64 1x1");
+  double row_ns = 0;
+  if (rows && cols && rows->t1 > 0 && cols->t1 > 0) {
+    row_ns = std::max(0.0, (rows->t1 - cols->t1) * 1e6 / (rows->layer.row_blocks - cols->layer.row_blocks));
+    t.row_ns["dwconv_int8"] = row_ns;
+  }
+  if (d1 && d1->t1 > 0) t.call_us["dwconv_int8"] = std::max(0.0, d1->t1 * 1e3 - d1->layer.row_blocks * row_ns * 1e-3);
+  if (d1 && d1c && d1->t1 > 0) t.cold_call_us["dwconv_int8"] = std::max(0.0, (d1c->t1 - d1->t1) * 1e3);
+  if (const int64_t l2 = l2_cache_bytes(); l2 > 0) t.cache_bytes = l2;
   *out = std::move(t);
   *measurements_json = js.str();
   return Status::Ok();

@@ -6,6 +6,7 @@
 
 #include "core/file_util.h"
 #include "frontend/onnx/onnx_tensor.h"
+#include "ir/qdq.h"
 
 namespace kaiwu::frontend {
 namespace {
@@ -113,6 +114,7 @@ Status parse_onnx(const std::string& bytes, const std::string& origin, const std
     ir::Node n;
     n.op_type = np.op_type();
     n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
+    if (ir::is_qdq_node(n)) n.domain.clear();  // com.microsoft Q/DQ: same op in the IR (see ir/qdq.h)
     n.name = np.name();
     if (n.name.empty() || names.count(n.name)) n.name = (n.name.empty() ? n.op_type : n.name) + "_" + std::to_string(k);
     names.insert(n.name);
