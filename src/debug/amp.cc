@@ -44,6 +44,53 @@ struct Ctx {
 
 using Raises = std::map<std::string, std::string>;  // node -> "int16" / "float"
 
+// The weight refinements the compile applied (AdaRound-style rounding, MSE ranges, bias correction), read back from
+// its QDQ model: every int8 weight that a DequantizeLinear feeds into a node becomes a given weight, and every int32
+// bias its dequantized value minus the float bias (the bias correction, plus the int32 rounding). Returns the counts.
+std::pair<int, int> reuse_refinements(const ir::Graph& qdq, const ir::Graph& fl, quant::QuantOptions* q) {
+  std::map<std::string, const ir::Node*> dq_of;
+  for (const auto& n : qdq.nodes)
+    if (n.op_type == "DequantizeLinear" && n.inputs.size() >= 2 && qdq.is_initializer(n.inputs[0]) &&
+        qdq.is_initializer(n.inputs[1]))
+      dq_of[n.outputs[0]] = &n;
+  std::map<std::string, const ir::Node*> float_nodes;
+  for (const auto& n : fl.nodes) float_nodes[n.name] = &n;
+  int weights = 0, biases = 0;
+  for (const auto& n : qdq.nodes) {
+    auto fit = float_nodes.find(n.name);
+    if (fit == float_nodes.end() || fit->second->op_type != n.op_type) continue;
+    const ir::Node& f = *fit->second;
+    for (size_t k = 0; k < n.inputs.size() && k < f.inputs.size(); ++k) {
+      auto d = dq_of.find(n.inputs[k]);
+      if (d == dq_of.end() || !fl.is_initializer(f.inputs[k])) continue;
+      const Tensor& qv = qdq.initializers.at(d->second->inputs[0]);
+      const Tensor& sc = qdq.initializers.at(d->second->inputs[1]);
+      const Tensor& fv = fl.initializers.at(f.inputs[k]);
+      if (qv.shape() != fv.shape() || sc.dtype() != DType::kF32 || fv.dtype() != DType::kF32) continue;
+      const float* s = sc.data<float>();
+      const int64_t ns = sc.numel();
+      const auto ax = d->second->attrs.find("axis");
+      int axis = ns > 1 ? static_cast<int>(ax != d->second->attrs.end() ? ax->second.i : 1) : -1;
+      if (axis < 0 && ns > 1) axis += static_cast<int>(qv.shape().size());
+      if (qv.dtype() == DType::kI8 && !q->given_weights.count(n.name)) {
+        quant::QuantizedWeight w;
+        w.q = qv.clone();
+        w.scales.assign(s, s + ns);
+        w.axis = axis;
+        q->given_weights[n.name] = std::move(w);
+        ++weights;
+      } else if (qv.dtype() == DType::kI32 && fv.shape().size() == 1 && (ns == 1 || ns == fv.numel())) {
+        std::vector<float> delta(fv.numel());
+        for (int64_t c = 0; c < fv.numel(); ++c)
+          delta[c] = static_cast<float>(qv.data<int32_t>()[c] * double(s[ns == 1 ? 0 : c]) - fv.data<float>()[c]);
+        q->bias_delta[n.name] = std::move(delta);
+        ++biases;
+      }
+    }
+  }
+  return {weights, biases};
+}
+
 quant::QuantOptions options_for(const Ctx& c, const Raises& r) {
   quant::QuantOptions q = c.base;
   for (const auto& [node, t] : r) {
@@ -151,6 +198,16 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   KW_RETURN_IF_ERROR(calib::load_calibration(table_path, &table));
   c.ranges = compiler::quant_ranges(table);
   KW_RETURN_IF_ERROR(compiler::quant_options(c.cfg, c.optimized.graph, &c.base).with_context(opt.config));
+  {
+    // The compile's weight refinements (bias correction, AdaRound, MSE ranges) apply to every candidate model.
+    const std::string ptq_path = wd + "/" + prefix + "_ptq_model.onnx";
+    ir::Model ptq;
+    if (fs::exists(ptq_path) && frontend::load_onnx(ptq_path, &ptq).ok()) {
+      auto [nw, nb] = reuse_refinements(ptq.graph, c.optimized.graph, &c.base);
+      say("weights and biases of " + ptq_path + " reused: " + std::to_string(nw) + " weights, " +
+          std::to_string(nb) + " biases");
+    }
+  }
   std::string notice;
   c.target = config::resolve_march(c.cfg.model.march, kernels::host_target(), &notice);
   if (c.target.empty()) c.target = kernels::host_target();

@@ -249,8 +249,11 @@ TEST_F(DebuggerTest, AutoMixedPrecisionReachesTarget) {
   o.rank_samples = 3;
   o.max_raises = 6;
   AmpResult r;
-  Status st = auto_mixed_precision(o, &r);
+  std::string log;
+  Status st = auto_mixed_precision(o, &r, [&](const std::string& s) { log += s + "\n"; });
   ASSERT_TRUE(st.ok()) << st.to_string();
+  // The compile's weights (int8 values and int32 biases of its QDQ model) are reused: fmnist has 6 weighted layers.
+  EXPECT_NE(log.find("reused: 6 weights, 6 biases"), std::string::npos) << log;
   EXPECT_LT(r.cosine_before, o.target_cosine) << "fmnist int8 should miss this target";
   EXPECT_TRUE(r.reached) << r.report;
   EXPECT_GE(r.cosine_after, o.target_cosine);
