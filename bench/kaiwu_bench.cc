@@ -14,6 +14,7 @@
 
 #include "core/npy.h"
 #include "kaiwu/session.h"
+#include "perf/latency_stats.h"
 
 namespace {
 
@@ -36,9 +37,10 @@ void usage() {
   std::cerr << "usage: kaiwu_bench -m MODEL [-i [NAME=]FILE.npy]... [--shape [NAME=]1x3x224x224]...\n"
                "                   [-t THREADS=1] [-w WARMUP=20] [-r RUNS=50] [--seed N] [--times]\n"
                "                   [--save-outputs DIR] [--reference]\n"
-               "Inputs without -i get seeded random data (N(0,1) floats, zeros otherwise) of the model's input\n"
-               "shape; free dimensions must be given with --shape. Prints one JSON line: model, threads, latency\n"
-               "statistics in ms over RUNS timed runs after WARMUP runs, peak RSS (VmHWM) after load and after runs.\n";
+               "Inputs without -i get seeded random data (N(0,1) floats, uniform bytes, zeros otherwise) of the\n"
+               "model's input shape; free dimensions must be given with --shape. Prints one JSON line: model, threads, latency\n"
+               "statistics in ms over RUNS timed runs after WARMUP runs (median = p50, p90/p99 nearest rank, as\n"
+               "`kaiwu exec perf`), peak RSS (VmHWM) after load and after runs.\n";
 }
 
 // Escapes a string for a JSON string literal.
@@ -149,12 +151,18 @@ bool parse_args(int argc, char** argv, Args* a) {
   return true;
 }
 
-// Fills `t` (already allocated) with seeded random data: N(0,1) for floats, zeros for other types.
+// Fills `t` (already allocated) with seeded random data as `kaiwu exec perf` does: N(0,1) for floats, uniform
+// bytes for uint8/int8, zeros for other types.
 void fill_random(kaiwu::Tensor* t, std::mt19937* rng) {
-  if (t->dtype() != kaiwu::DType::kF32) return;  // Tensor::zeros already zero-filled it
-  std::normal_distribution<float> nd(0.f, 1.f);
-  float* p = t->data<float>();
-  for (int64_t i = 0; i < t->numel(); ++i) p[i] = nd(*rng);
+  if (t->dtype() == kaiwu::DType::kF32) {
+    std::normal_distribution<float> nd(0.f, 1.f);
+    float* p = t->data<float>();
+    for (int64_t i = 0; i < t->numel(); ++i) p[i] = nd(*rng);
+  } else if (t->dtype() == kaiwu::DType::kU8 || t->dtype() == kaiwu::DType::kI8) {
+    std::uniform_int_distribution<int> ud(0, 255);
+    uint8_t* p = static_cast<uint8_t*>(t->raw());
+    for (int64_t i = 0; i < t->numel(); ++i) p[i] = static_cast<uint8_t>(ud(*rng));
+  }  // other types: Tensor::zeros already zero-filled it
 }
 
 // Builds the feeds: .npy files given with -i, random data for the remaining inputs.
@@ -210,6 +218,7 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
+  kaiwu::perf::steady_state_allocator();  // as `kaiwu exec perf` (perf/latency_stats.h)
   double rss_base = proc_status_mb("VmRSS");
   kaiwu::SessionOptions opt;
   opt.num_threads = a.threads;
@@ -223,20 +232,16 @@ int main(int argc, char** argv) {
 
   kaiwu::NamedTensors feeds;
   make_feeds(a, *s, &feeds);
+  // The timing loop and statistics of `kaiwu exec perf` (perf/latency_stats.h): Session::run on prepared feeds.
   std::vector<kaiwu::Tensor> outs;
+  auto frame = [&] { return s->run(feeds, {}, &outs); };
   double first_ms = 0;
-  for (int i = 0; i < std::max(a.warmup, 1); ++i) {  // at least one untimed run (plans, packing)
-    auto t = Clock::now();
-    st = s->run(feeds, {}, &outs);
-    if (i == 0) first_ms = ms_since(t);
-    if (!st.ok()) fail(a, st.to_string(), 1);
-  }
+  st = kaiwu::perf::warm_up(frame, a.warmup, &first_ms);  // at least one untimed run (plans, packing)
+  if (!st.ok()) fail(a, st.to_string(), 1);
   std::vector<double> ms;
   ms.reserve(a.runs);
   for (int i = 0; i < a.runs; ++i) {
-    auto t = Clock::now();
-    st = s->run(feeds, {}, &outs);
-    ms.push_back(ms_since(t));
+    ms.push_back(kaiwu::perf::timed_ms(frame, &st));
     if (!st.ok()) fail(a, st.to_string(), 1);
   }
   double hwm_runs = proc_status_mb("VmHWM");
@@ -246,23 +251,16 @@ int main(int argc, char** argv) {
       if (!st.ok()) fail(a, st.to_string(), 1);
     }
   }
-
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  size_t n = sorted.size();
-  double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-  double mean = 0;
-  for (double v : sorted) mean += v;
-  mean /= n;
-  size_t p90_idx = std::min(n - 1, static_cast<size_t>(0.9 * (n - 1) + 0.5));
+  const kaiwu::perf::LatencyStats ls = kaiwu::perf::latency_stats(ms);
 
   std::ostringstream o;
   o << "{\"engine\":\"kaiwu\",\"model\":" << json_str(a.model) << ",\"threads\":" << s->num_threads()
     << ",\"warmup\":" << a.warmup << ",\"runs\":" << a.runs << ",\"input_shapes\":[";
   for (size_t j = 0; j < feeds.size(); ++j)
     o << (j ? "," : "") << json_str(feeds[j].first + ":" + kaiwu::shape_to_string(feeds[j].second.shape()));
-  o << "],\"median_ms\":" << json_num(median) << ",\"mean_ms\":" << json_num(mean) << ",\"min_ms\":"
-    << json_num(sorted.front()) << ",\"max_ms\":" << json_num(sorted.back()) << ",\"p90_ms\":" << json_num(sorted[p90_idx])
+  o << "],\"median_ms\":" << json_num(ls.p50) << ",\"mean_ms\":" << json_num(ls.mean) << ",\"min_ms\":"
+    << json_num(ls.min) << ",\"max_ms\":" << json_num(ls.max) << ",\"p90_ms\":" << json_num(ls.p90)
+    << ",\"p99_ms\":" << json_num(ls.p99)
     << ",\"load_ms\":" << json_num(load_ms) << ",\"first_run_ms\":" << json_num(first_ms)
     << ",\"rss_base_mb\":" << json_num(rss_base) << ",\"peak_rss_after_load_mb\":" << json_num(hwm_load)
     << ",\"peak_rss_mb\":" << json_num(hwm_runs);

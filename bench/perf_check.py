@@ -15,6 +15,7 @@ to every row (other processes distort the numbers: rerun on an idle machine).
 
 Usage:
   .venv/bin/python bench/perf_check.py [--threads 1,2] [--rounds 3] [--float] [--calibrate] [--bin build/bin]
+      [--models a,b] [--out-md FILE] [--work DIR] [--max-load L]
 """
 import argparse
 import datetime
@@ -165,17 +166,24 @@ def measure(args, label, model, inp, shape, threads):
     row = {"model": label, "threads": threads, "frames": frames, "load": load()}
     bench, ex, p50 = [], [], []
     prof = os.path.join(WORK, "profiles", f"{label.replace(' ', '_')}_t{threads}.json")
-    for k in range(args.rounds):  # interleaved, so that a load change hits both
-        b = bench_median(args, model, shape_arg, threads, frames)
-        e = exec_perf(args, model, inp, shape, threads, frames, profile=prof if k == args.rounds - 1 else None)
-        if b is not None:
-            bench.append(b)
-        if "avg" in e:
-            ex.append(e["avg"])
-            p50.append(e["p50"])
+    # Interleaved, so that a load change hits both; the order alternates so that neither always runs first. The
+    # compared runs are never profiled (the per-layer hooks add time): the profile is a separate run after them.
+    for k in range(args.rounds):
+        for which in (("bench", "exec") if k % 2 == 0 else ("exec", "bench")):
+            if which == "bench":
+                b = bench_median(args, model, shape_arg, threads, frames)
+                if b is not None:
+                    bench.append(b)
+            else:
+                e = exec_perf(args, model, inp, shape, threads, frames)
+                if "avg" in e:
+                    ex.append(e["avg"])
+                    p50.append(e["p50"])
     row["bench_median_ms"] = statistics.median(bench) if bench else None
     row["exec_avg_ms"] = statistics.median(ex) if ex else None
     row["exec_p50_ms"] = statistics.median(p50) if p50 else None
+    e = exec_perf(args, model, inp, shape, threads, frames, profile=prof)
+    row["profile_p50_ms"] = e.get("p50")
     row.update(estimate(args, model, inp, shape, threads, prof))
     if row.get("estimate_ms") and row.get("exec_p50_ms"):  # the median resists load spikes better than the mean
         row["estimate_error_pct"] = 100.0 * (row["estimate_ms"] - row["exec_p50_ms"]) / row["exec_p50_ms"]
@@ -204,7 +212,10 @@ def main():
     ap.add_argument("--max-load", type=float, default=0, help="wait before each row until the load is below this")
     ap.add_argument("--max-wait", type=float, default=600, help="... for at most this many seconds")
     ap.add_argument("--out-md", default=os.path.join(ROOT, "bench", "RESULTS_PERF.md"))
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "perf_check"), help="folder of the profiles, estimates, results.json and fmnist model")
     args = ap.parse_args()
+    global WORK
+    WORK = args.work
     args.kaiwu = args.kaiwu or os.path.join(args.bin, "kaiwu")
     args.bench = args.bench or os.path.join(args.bin, "kaiwu_bench")
     for b in (args.kaiwu, args.bench):
@@ -253,9 +264,11 @@ def main():
          "`--calibrate` re-measures the machine first).",
          f"- Cost factors of the estimate: {', '.join(factors) if factors else 'n/a'}{' (' + calib_note + ')' if calib_note else ''}.",
          "- bench: `kaiwu_bench` median; exec: `kaiwu exec perf` average and p50 (one frame across `threads` "
-         f"threads); both the median over {args.rounds} interleaved rounds of the same number of frames. estimate: "
-         "`kaiwu perf -t threads` total against the exec p50; layer error: median |estimate - measured| / "
-         "measured over the layers above 2% of the measured time (`kaiwu perf --compare`).",
+         f"threads); both the median over {args.rounds} interleaved rounds (alternating which runs first) of the same "
+         "number of frames, with the same warm-up, random inputs, timed region (Session::run), allocator state and "
+         "statistics (src/perf/latency_stats.h); none of these runs is profiled. estimate: `kaiwu perf -t threads` total "
+         "against the exec p50; layer error: median |estimate - measured| / measured over the layers above 2% of "
+         "the measured time (`kaiwu perf --compare` on a separate profiled run).",
          f"- Summary: exec average within 5% of bench on {ok_exec}/{len(rows)} rows; estimate within 15% on "
          f"{ok15}/{len(rows)}, within 25% on {ok25}/{len(rows)}.", "",
          "| model | threads | load | bench median ms | exec avg ms | exec p50 ms | exec vs bench | estimate ms | "

@@ -1,7 +1,9 @@
 // The per-machine calibration file of the cost model (written by `kaiwu perf --calibrate`, read by `kaiwu perf` and
 // `kaiwu compile` through target_for()): a JSON object
 //   {"format": "kaiwu-perf-calibration", "version": 1, "target": "x86-avx512vnni", "cpu": "...", "threads": 2,
-//    "node_overhead_us": .., "gmacs": {family: GMAC/s}, "out_ns": {family: ns per output}, "gbytes": {family: GB/s},
+//    "node_overhead_us": .., "call_us" / "cold_call_us": {family: us per call}, "row_ns": {family: ns per row block},
+//    "cache_bytes": per-core L2 size,
+//    "gmacs": {family: GMAC/s}, "out_ns": {family: ns per output}, "gbytes": {family: GB/s},
 //    "scaling": {family: efficiency of each added thread}, "measurements": [...]}  (the microbenchmark results)
 // read_calibration scales each built-in (in-model) rate by measured / reference-machine value; families missing
 // from the file keep their built-in values.

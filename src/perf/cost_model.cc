@@ -59,6 +59,13 @@ void classify(const ir::Node& n, const NodeShapes& s, LayerCost* c) {
         const bool depthwise = group > 1 && w->shape[1] == 1;
         if (depthwise) c->kernel = "dw" + c->kernel;
         const int64_t m = w->shape[0];
+        // Output rows: NCHW [N, M, H, W] or NHWC [N, H, W, M] (the CPU passes' layout), told by where M is.
+        const Shape& os = out->shape;
+        if (os.size() == 4) {
+          const bool nhwc = os[3] == m && os[1] != m;
+          c->out_rows = os[0] * (nhwc ? os[1] : os[2]);
+          c->row_blocks = c->out_rows * ((m + 15) / 16);
+        }
         if (depthwise) c->padded_macs = padded(c->macs, m, 16, 1, 1);
         else c->padded_macs = padded(c->macs, m, 16, w->shape[1], t == "int8" ? 4 : 1);
       } else {
@@ -123,6 +130,7 @@ Status estimate(const ir::Model& m, const std::map<std::string, Shape>& inputs, 
   r.threads = threads;
   const ir::Graph& g = m.graph;
   for (const auto& [name, t] : g.initializers) r.model_bytes += static_cast<int64_t>(t.nbytes());
+  const bool cold = r.model_bytes > target.cache_bytes;  // the layers evict each other's code and state
   auto bytes_of = [&](const ops::TensorDesc* d) {
     return d ? numel(d->shape) * static_cast<int64_t>(dtype_size(d->dtype)) : 0;
   };
@@ -194,9 +202,14 @@ Status estimate(const ir::Model& m, const std::map<std::string, Shape>& inputs, 
     const double s_compute = speedup(sc), s_memory = speedup(sm);
     c.compute_ms = mac_1t / s_compute + out_1t / s_memory;
     c.memory_ms = memory_1t / s_memory;
-    c.est_ms = std::max(c.compute_ms, c.memory_ms) + overhead;
+    // The fixed cost of a call gains from threads as the layer's work does: not at all for tiny layers (an SE
+    // block's 1x1-image convolutions), fully for big ones.
+    double call = c.kernel == "view" ? 0.0 : lookup(target.call_us, c.kernel, 0.0) * 1e-3;
+    if (cold) call += lookup(target.cold_call_us, c.kernel, 0.0) * 1e-3;
+    call += c.row_blocks * lookup(target.row_ns, c.kernel, 0.0) * 1e-6;
+    c.est_ms = std::max(c.compute_ms, c.memory_ms) + overhead + call / s_compute;
     if (threads > 1 && c.kernel != "view") c.est_ms += lookup(target.mt_overhead_us, c.kernel, 0.0) * 1e-3;
-    total_1t += t1 + overhead;
+    total_1t += t1 + overhead + call;
     r.total_macs += c.macs;
     r.weight_bytes += c.weight_bytes;
     r.read_bytes += c.read_bytes;

@@ -14,12 +14,19 @@ namespace kaiwu::perf {
 
 // The cost parameters of a target. Every layer gets a kernel family (conv_int8, dwconv_fp32, transpose, eltwise_q,
 // ...) and costs, on one thread:
-//   overhead + max(compute, memory)
+//   overhead + call + max(compute, memory)
 //   compute = padded MACs / gmacs[family] + output elements * out_ns[family]   (convolutions, GEMMs, eltwise_q)
 //   memory  = bytes read and written / gbytes[family] (gbytes_big above huge_bytes)   (every family)
 // On N threads the MAC part is divided by 1 + (N - 1) * scaling * t1 / (t1 + parallel_us) (small layers gain little),
 // the per-output and memory parts likewise with scaling_big when the layer moves more than big_bytes (memory bound);
-// mt_overhead_us is added per node. The numbers are achieved rates of Kaiwu's real kernels, not hardware peaks: the
+// mt_overhead_us is added per node. `call` is the fixed cost of one call of a kernel family whose implementation
+// sets up a primitive per run (oneDNN convolutions and GEMMs: argument maps, scratchpad, reorders of the bias and
+// scales; 2-3 us, against ~0.2 us for Kaiwu's own kernels). In a model whose weights exceed the per-core cache
+// (cache_bytes) every call also finds the primitive's code and state evicted by the layers between two frames:
+// cold_call more (about 5 us). Depthwise convolutions add a cost per output row and 16-channel block (row_ns: their
+// efficiency drops on small images). These dominate the tiny layers (SE blocks, 1x1 images, small classifiers) and
+// are divided by the layer's MAC-part speedup (so they do not shrink with threads on tiny layers, whose speedup is
+// ~1). The numbers are achieved rates of Kaiwu's real kernels, not hardware peaks: the
 // built-in ones were fitted on per-layer profiles on the reference machine (AMD Zen 4, AVX-512 VNNI, 2 cores), and
 // `kaiwu perf --calibrate` measures this machine (see perf/calibration.h).
 struct TargetSpec {
@@ -27,9 +34,13 @@ struct TargetSpec {
   std::string source = "built-in";     // "built-in" or the calibration file the numbers come from
   double int8_gmacs_per_core = 232.0;  // hardware peaks (reported only)
   double fp32_gmacs_per_core = 58.0;
-  double node_overhead_us = 1.5;       // dispatch, profiling hooks and synchronization per executed node
+  double node_overhead_us = 0.3;       // dispatch, profiling hooks and synchronization per executed node
   double view_overhead_us = 0.4;       // Reshape-like nodes (no data moved)
   double parallel_us = 20.0;           // see above
+  std::map<std::string, double> call_us;  // family -> fixed cost of one call (us)
+  std::map<std::string, double> cold_call_us;  // family -> extra cost of a call in a model bigger than the cache (us)
+  int64_t cache_bytes = 1 << 20;          // per-core cache (L2): models whose weights exceed it run cold
+  std::map<std::string, double> row_ns;   // family -> cost per output row and 16-channel block (ns)
   std::map<std::string, double> gmacs;    // compute family -> GMAC/s of one thread (padded MACs)
   std::map<std::string, double> out_ns;   // compute family -> ns per output element (requantize, store)
   std::map<std::string, double> gbytes;   // family -> GB/s (bytes read + written) of one thread
@@ -55,6 +66,7 @@ struct LayerCost {
   std::string dtype;                  // output dtype
   int64_t macs = 0;
   int64_t padded_macs = 0;            // MACs as the kernel computes them (channels rounded up to its blocks)
+  int64_t out_rows = 0, row_blocks = 0;  // convolutions: output rows, and rows x 16-channel blocks
   int64_t weight_bytes = 0, read_bytes = 0, write_bytes = 0;
   double compute_ms = 0, memory_ms = 0, est_ms = 0;
 };

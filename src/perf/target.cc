@@ -18,10 +18,14 @@ TargetSpec builtin_target(const std::string& name) {
   // fitted on the per-layer profiles of resnet50, mobilenet_v2, efficientnet_b0, PP-OCRv4 det/rec and fmnist.
   TargetSpec t;
   t.name = name;
-  t.gmacs = {{"conv_int8", 200.0}, {"conv_fp32", 58.0}, {"dwconv_int8", 23.3}, {"dwconv_fp32", 30.0},
-             {"deconv_fp32", 6.0},  {"deconv_int8", 60.0}, {"gemm_int8", 150.0}, {"gemm_fp32", 50.0},
+  t.call_us = {{"conv_int8", 2.7}, {"dwconv_int8", 2.4}, {"conv_fp32", 2.7}, {"dwconv_fp32", 2.4},
+               {"deconv_int8", 2.7}, {"deconv_fp32", 2.7}, {"gemm_int8", 2.3}, {"gemm_fp32", 2.3}};
+  t.cold_call_us = {{"conv_int8", 6.2}, {"dwconv_int8", 4.6}};
+  t.row_ns = {{"dwconv_int8", 28.8}};
+  t.gmacs = {{"conv_int8", 210.0}, {"conv_fp32", 58.0}, {"dwconv_int8", 26.4}, {"dwconv_fp32", 30.0},
+             {"deconv_fp32", 6.0},  {"deconv_int8", 60.0}, {"gemm_int8", 150.0}, {"gemm_fp32", 42.4},
              {"conv_int16", 12.0}};
-  t.out_ns = {{"conv_int8", 0.117}, {"conv_fp32", 0.45}, {"conv_int16", 0.5}, {"eltwise_q", 0.19}};
+  t.out_ns = {{"conv_int8", 0.105}, {"conv_fp32", 0.45}, {"conv_int16", 0.5}, {"eltwise_q", 0.19}};
   t.gbytes = {{"conv_int8", 100.0},  {"conv_fp32", 100.0}, {"dwconv_int8", 30.0}, {"dwconv_fp32", 16.0},
               {"deconv_fp32", 30.0}, {"deconv_int8", 30.0}, {"gemm_int8", 14.0},  {"gemm_fp32", 14.0},
               {"conv_int16", 50.0},  {"eltwise", 80.0},     {"transcendental", 6.5}, {"eltwise_q", 40.0},
@@ -29,7 +33,7 @@ TargetSpec builtin_target(const std::string& name) {
               {"resize_q", 3.3},     {"pool", 22.0},        {"pool_q", 1.0},      {"global_pool", 40.0},
               {"global_pool_q", 10.3},
               {"reduce", 20.0}};
-  t.scaling = {{"conv_int8", 0.8},   {"conv_fp32", 0.87},   {"dwconv_int8", 0.85}, {"dwconv_fp32", 0.5},
+  t.scaling = {{"conv_int8", 1.0},   {"conv_fp32", 0.87},   {"dwconv_int8", 1.0}, {"dwconv_fp32", 0.5},
                {"deconv_fp32", 0.75}, {"deconv_int8", 0.75}, {"gemm_int8", 0.85},  {"gemm_fp32", 1.0},
                {"conv_int16", 0.8},   {"eltwise", 0.0},      {"transcendental", 0.5}, {"eltwise_q", 1.0},
                {"lut", 0.5},          {"transpose", 0.5},   {"copy", 0.0},        {"resize", 0.0},
@@ -61,6 +65,9 @@ namespace {
 TargetSpec reference_microbenchmark() {
   TargetSpec t;
   t.node_overhead_us = 0.03;
+  t.call_us = {{"conv_int8", 1.93}, {"dwconv_int8", 1.68}};     // tiny images
+  t.cold_call_us = {{"conv_int8", 1.16}, {"dwconv_int8", 1.09}};  // the same after evicting 4 MB
+  t.row_ns = {{"dwconv_int8", 25.7}};
   t.gmacs = {{"conv_int8", 235.7}, {"conv_fp32", 60.1}, {"dwconv_int8", 22.4}, {"dwconv_fp32", 34.9},
              {"deconv_fp32", 28.7}, {"gemm_fp32", 51.8}};
   t.out_ns = {{"conv_int8", 0.135}, {"conv_fp32", 0.142}, {"eltwise_q", 0.1744}};
@@ -138,6 +145,14 @@ Status read_calibration(const std::string& path, TargetSpec* t) {
   TargetSpec m;  // the measured microbenchmark rates
   m.node_overhead_us = -1;
   KW_RETURN_IF_ERROR(scalar("node_overhead_us", &m.node_overhead_us));
+  if (j.contains("cache_bytes")) {
+    if (!j["cache_bytes"].is_number_integer() || j["cache_bytes"].get<int64_t>() <= 0)
+      return invalid_argument("calibration file '" + path + "': \"cache_bytes\" must be an integer > 0");
+    r.cache_bytes = j["cache_bytes"].get<int64_t>();
+  }
+  KW_RETURN_IF_ERROR(table("call_us", &m.call_us, false));
+  KW_RETURN_IF_ERROR(table("cold_call_us", &m.cold_call_us, false));
+  KW_RETURN_IF_ERROR(table("row_ns", &m.row_ns, false));
   KW_RETURN_IF_ERROR(table("gmacs", &m.gmacs, true));
   KW_RETURN_IF_ERROR(table("out_ns", &m.out_ns, false));
   KW_RETURN_IF_ERROR(table("gbytes", &m.gbytes, true));
@@ -152,6 +167,9 @@ Status read_calibration(const std::string& path, TargetSpec* t) {
       else if (cur == rates->end()) (*rates)[fam] = v;
     }
   };
+  apply(m.call_us, ref.call_us, &r.call_us);
+  apply(m.cold_call_us, ref.cold_call_us, &r.cold_call_us);
+  apply(m.row_ns, ref.row_ns, &r.row_ns);
   apply(m.gmacs, ref.gmacs, &r.gmacs);
   apply(m.out_ns, ref.out_ns, &r.out_ns);
   apply(m.gbytes, ref.gbytes, &r.gbytes);
@@ -174,6 +192,10 @@ std::string calibration_json(const TargetSpec& t, const std::string& cpu, int th
   j["cpu"] = cpu;
   j["threads"] = threads;
   j["node_overhead_us"] = t.node_overhead_us;
+  j["call_us"] = t.call_us;
+  j["cold_call_us"] = t.cold_call_us;
+  j["cache_bytes"] = t.cache_bytes;
+  j["row_ns"] = t.row_ns;
   j["gmacs"] = t.gmacs;
   j["out_ns"] = t.out_ns;
   j["gbytes"] = t.gbytes;
