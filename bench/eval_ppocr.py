@@ -107,12 +107,14 @@ def edit_distance(a, b):
   return d[len(b)]
 
 
-def write_yaml(path, model, work, prefix, calib, shape):
+def write_yaml(path, model, work, prefix, calib, shape, quant_config=None):
   with open(path, "w") as f:
     f.write(f"model_parameters:\n  onnx_model: '{model}'\n  march: x86-avx512vnni\n  working_dir: '{work}'\n"
             f"  output_model_file_prefix: {prefix}\ninput_parameters:\n  input_name: x\n  input_type_rt: featuremap\n"
             f"  input_type_train: featuremap\n  input_layout_train: NCHW\n  input_shape: {shape}\n"
             f"calibration_parameters:\n  cal_data_dir: '{calib}'\n  calibration_type: default\n")
+    if quant_config:
+      f.write(f"  quant_config: '{quant_config}'\n")
 
 
 def compile_model(kaiwu_bin, yaml):
@@ -144,9 +146,10 @@ def run_rec(args):
     if not os.path.exists(p):
       np.save(p, rec_preprocess(img))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_rec_infer.onnx")
-  work = os.path.join(d, "out")
-  yaml = os.path.join(d, "config.yaml")
-  write_yaml(yaml, model, work, "rec", calib, "1x3x48x320")
+  tagged = "_" + args.tag if args.quant_config else ""
+  work = os.path.join(d, "out" + tagged)
+  yaml = os.path.join(d, "config" + tagged + ".yaml")
+  write_yaml(yaml, model, work, "rec", calib, "1x3x48x320", args.quant_config)
   secs = None if args.skip_compile or args.rec_kwm else compile_model(args.kaiwu, yaml)
   ref, q = sessions(model, args.rec_kwm or os.path.join(work, "rec.kwm"))
   table = keys()
@@ -191,9 +194,10 @@ def run_det(args):
     if not os.path.exists(p):
       np.save(p, det_preprocess(os.path.join(IMAGES, f)))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx")
-  work = os.path.join(d, "out")
-  yaml = os.path.join(d, "config.yaml")
-  write_yaml(yaml, model, work, "det", calib, "1x3x640x640")
+  tagged = "_" + args.tag if args.quant_config else ""
+  work = os.path.join(d, "out" + tagged)
+  yaml = os.path.join(d, "config" + tagged + ".yaml")
+  write_yaml(yaml, model, work, "det", calib, "1x3x640x640", args.quant_config)
   secs = None if args.skip_compile or args.det_kwm else compile_model(args.kaiwu, yaml)
   ref, q = sessions(model, args.det_kwm or os.path.join(work, "det.kwm"))
   inter = union = 0
@@ -224,6 +228,8 @@ def main():
   ap.add_argument("--skip-compile", action="store_true")
   ap.add_argument("--rec-kwm", help="evaluate this rec deployable (e.g. a mixed-precision compile) as 'rec_<tag>'")
   ap.add_argument("--det-kwm", help="evaluate this det deployable (or QDQ .onnx, run by Kaiwu) as 'det_<tag>'")
+  ap.add_argument("--quant-config", help="compile with this calibration_parameters.quant_config (JSON) into "
+                  "build/ppocr_eval/{rec,det}/out_<tag> and evaluate it as '<model>_<tag>'")
   ap.add_argument("--tag", default="amp")
   ap.add_argument("--kaiwu", default=os.path.join(ROOT, "build", "bin", "kaiwu"))
   args = ap.parse_args()
@@ -231,17 +237,16 @@ def main():
     args.rec = args.det = True
   res_path = os.path.join(OUT, "results.json")
   res = json.load(open(res_path)) if os.path.exists(res_path) else {}
-  if args.rec:
-    key = "rec_" + args.tag if args.rec_kwm else "rec"
-    res[key] = run_rec(args)
-    if args.rec_kwm:
-      res[key]["kwm"] = os.path.relpath(args.rec_kwm, ROOT)
-    print(key, json.dumps(res[key]))
-  if args.det:
-    key = "det_" + args.tag if args.det_kwm else "det"
-    res[key] = run_det(args)
-    if args.det_kwm:
-      res[key]["kwm"] = os.path.relpath(args.det_kwm, ROOT)
+  for name, run, kwm in (("rec", run_rec, args.rec_kwm), ("det", run_det, args.det_kwm)):
+    if not getattr(args, name):
+      continue
+    tagged = bool(kwm or args.quant_config)
+    key = name + "_" + args.tag if tagged else name
+    res[key] = run(args)
+    if tagged:
+      res[key]["kwm"] = os.path.relpath(kwm or os.path.join(OUT, name, "out_" + args.tag, name + ".kwm"), ROOT)
+    if args.quant_config:
+      res[key]["quant_config"] = args.quant_config
     print(key, json.dumps(res[key]))
   res["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
   os.makedirs(OUT, exist_ok=True)
@@ -259,6 +264,7 @@ def main():
   for key in sorted(k for k in res if k.startswith("rec_")):
     r = res[key]
     lines += [f"### Recognition, {key[4:]} ({r.get('kwm', '')})", "",
+              *([f"`quant_config: {r['quant_config']}`", ""] if r.get("quant_config") else []),
               f"character accuracy {100 * r['int8_char_acc']:.2f}% (float {100 * r['float_char_acc']:.2f}%, drop "
               f"{r['drop_points']:.2f} points), line accuracy {100 * r['int8_line_acc']:.2f}%, mean output cosine "
               f"{r['mean_cosine']:.5f}.", ""]
@@ -274,6 +280,7 @@ def main():
   for key in sorted(k for k in res if k.startswith("det_")):
     r = res[key]
     lines += [f"### Detection, {key[4:]} ({r.get('kwm', '')})", "",
+              *([f"`quant_config: {r['quant_config']}`", ""] if r.get("quant_config") else []),
               f"IoU of the binarized maps {r['iou']:.4f} ({r['images']} images), mean IoU per image "
               f"{r['mean_iou_per_image']:.4f}, worst image {r['min_iou_per_image']:.4f}.", ""]
   with open(RESULTS_MD, "w") as f:

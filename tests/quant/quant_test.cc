@@ -15,6 +15,7 @@
 #include "quant/quant.h"
 #include "runtime/graph_executor.h"
 #include "model_builder.h"
+#include "ort_check.h"
 #include "test_util.h"
 
 namespace kaiwu {
@@ -402,29 +403,8 @@ TEST(Quant, MaxPoolSharesAndConcatRequantizes) {
   EXPECT_GT(cosine(got, ref), 0.999);
 }
 
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/kaiwu_quant_XXXXXX";
-  const char* d = mkdtemp(tmpl);
-  return d ? d : "/tmp";
-}
-
-// Exports `m`, then onnx.checker (full check) and onnxruntime on x must agree with Kaiwu's output within atol.
 void check_with_ort(const ir::Model& m, const Tensor& x, double atol) {
-  Tensor ours = run(m, x, {m.graph.outputs[0].name}).at(0);
-  const std::string dir = make_temp_dir();
-  const std::string model = dir + "/qdq.onnx", xin = dir + "/x.npy", yout = dir + "/y.npy";
-  Status st = frontend::save_onnx(m, model);
-  ASSERT_TRUE(st.ok()) << st.to_string();
-  ASSERT_TRUE(write_npy(xin, x).ok());
-  ASSERT_TRUE(write_npy(yout, ours).ok());
-  std::string cmd = test::python() + " " + test::source_dir() + "/tests/quant/check_qdq_ort.py " + model + " " + xin +
-                    " " + yout + " " + std::to_string(atol);
-  std::string log;
-  int rc = test::run_command(cmd, &log);
-  EXPECT_EQ(rc, 0) << cmd << "\n" << log;
-  std::printf("%s", log.c_str());
-  std::string out;
-  test::run_command("rm -rf " + dir, &out);
+  test::check_model_with_ort(m, x, run(m, x, {m.graph.outputs[0].name}).at(0), atol);
 }
 
 TEST(Quant, ExportedModelPassesCheckerAndMatchesOrt) {
