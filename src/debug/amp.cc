@@ -29,6 +29,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using compiler::fmt;
+
 struct Ctx {
   explicit Ctx(const AmpOptions& o) : opt(o) {}
   const AmpOptions& opt;
@@ -161,16 +163,6 @@ std::string node_info_block(const Raises& r) {
   return os.str();
 }
 
-std::string f6(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6f", v);
-  return b;
-}
-std::string f3(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", v);
-  return b;
-}
 
 }  // namespace
 
@@ -247,8 +239,8 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   KW_RETURN_IF_ERROR(quantize(c, raises, &base_qdq));
   KW_RETURN_IF_ERROR(cosine_of(c, raises, &out->cosine_before));
   KW_RETURN_IF_ERROR(latency_of(c, base_qdq, &out->latency_before_ms));
-  say("all-int8 (as configured): output cosine " + f6(out->cosine_before) + ", estimated latency " +
-      f3(out->latency_before_ms) + " ms, " + std::to_string(samples.size()) + " samples");
+  say("all-int8 (as configured): output cosine " + fmt(out->cosine_before) + ", estimated latency " +
+      fmt(out->latency_before_ms, 3) + " ms, " + std::to_string(samples.size()) + " samples");
   double cur = out->cosine_before;
   if (cur < opt.target_cosine) {
     QdqAnalysis a;
@@ -270,7 +262,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     }));
     {
       std::string top;
-      for (size_t i = 0; i < rows.size() && i < 10; ++i) top += (i ? ", " : "") + rows[i].name + " " + f6(rows[i].values[0]);
+      for (size_t i = 0; i < rows.size() && i < 10; ++i) top += (i ? ", " : "") + rows[i].name + " " + fmt(rows[i].values[0]);
       say("  most sensitive: " + top);
     }
     out->evaluations += static_cast<int>(rows.size());
@@ -303,7 +295,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
         Raises r = top(k);
         double cr = 0;
         KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
-        say("  top " + std::to_string(k) + " nodes " + qtype + ": output cosine " + f6(cr));
+        say("  top " + std::to_string(k) + " nodes " + qtype + ": output cosine " + fmt(cr));
         if (cr >= opt.target_cosine) {
           size_t passing = k;
           Raises best = r;
@@ -313,7 +305,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
             Raises rm = top(mid);
             double cm = 0;
             KW_RETURN_IF_ERROR(cosine_of(c, rm, &cm));
-            say("  top " + std::to_string(mid) + " nodes " + qtype + ": output cosine " + f6(cm));
+            say("  top " + std::to_string(mid) + " nodes " + qtype + ": output cosine " + fmt(cm));
             if (cm >= opt.target_cosine) passing = mid, best = rm, best_cos = cm;
             else failing = mid;
           }
@@ -346,7 +338,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
           double cr = 0;
           KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
           if (cr >= opt.target_cosine) {
-            say("  " + cand[i]->name + ": " + it->second + " -> " + to + " keeps the target (" + f6(cr) + ")");
+            say("  " + cand[i]->name + ": " + it->second + " -> " + to + " keeps the target (" + fmt(cr) + ")");
             raises = r;
             cur = cr;
             break;
@@ -404,16 +396,16 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   KW_RETURN_IF_ERROR(write_file_atomic(out->yaml_path, config::config_to_yaml(amp_cfg)));
 
   std::ostringstream rep;
-  rep << "automatic mixed precision: target output cosine " << f6(opt.target_cosine) << " on " << out->samples
+  rep << "automatic mixed precision: target output cosine " << fmt(opt.target_cosine) << " on " << out->samples
       << " samples (" << out->evaluations << " model evaluations)\n";
-  rep << "before: output cosine " << f6(out->cosine_before) << ", estimated latency " << f3(out->latency_before_ms)
-      << " ms\nafter:  output cosine " << f6(out->cosine_after) << ", estimated latency " << f3(out->latency_after_ms)
+  rep << "before: output cosine " << fmt(out->cosine_before) << ", estimated latency " << fmt(out->latency_before_ms, 3)
+      << " ms\nafter:  output cosine " << fmt(out->cosine_after) << ", estimated latency " << fmt(out->latency_after_ms, 3)
       << " ms, " << raises.size() << " raised node(s)" << (out->reached ? "" : " -- TARGET NOT REACHED") << "\n\n";
   char line[512];
   rep << "search (the top-k ranked nodes raised together, k doubling):\n";
   for (const auto& st : out->steps)
     std::snprintf(line, sizeof line, "  %-10s %-6s output cosine %.6f, estimated latency %s ms\n", st.node.c_str(),
-                  st.qtype.c_str(), st.cosine, f3(st.latency_ms).c_str()),
+                  st.qtype.c_str(), st.cosine, fmt(st.latency_ms, 3).c_str()),
         rep << line;
   rep << "\nraised nodes kept after pruning (alone cosine: only this node quantized; latency: estimated cost of "
          "this raise in the final model):\n";
@@ -423,7 +415,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   for (size_t i = 0; i < out->final.size(); ++i) {
     const auto& st = out->final[i];
     const std::string ms = std::isnan(st.latency_ms) ? "-- (not estimated for more than 32 raises)"
-                                                     : (st.latency_ms >= 0 ? "+" : "") + f3(st.latency_ms);
+                                                     : (st.latency_ms >= 0 ? "+" : "") + fmt(st.latency_ms, 3);
     std::snprintf(line, sizeof line, "%-4zu %-40s %-16s %-6s %-14.6f %s\n", i + 1, st.node.c_str(),
                   st.op_type.c_str(), st.qtype.c_str(), st.sensitivity, ms.c_str());
     rep << line;

@@ -8,6 +8,7 @@ import pytest
 
 import kaiwu
 import kaiwu.debug as dbg
+from yaml_util import fmnist_featuremap_yaml
 
 REPO = os.environ.get("KAIWU_SOURCE") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL = os.path.join(REPO, "examples", "fmnist", "fmnist_small.onnx")
@@ -29,14 +30,8 @@ def work(tmp_path_factory):
             k += 1
     wd = root / "out"
     yaml = root / "config.yaml"
-    yaml.write_text(
-        "model_parameters:\n  onnx_model: '%s'\n  march: x86-avx512vnni\n  working_dir: '%s'\n"
-        "  output_model_file_prefix: fm\n"
-        "input_parameters:\n  input_name: input\n  input_type_rt: featuremap\n  input_type_train: featuremap\n"
-        "  input_layout_train: NCHW\n  input_shape: 1x1x28x28\n"
-        "calibration_parameters:\n  cal_data_dir: '%s'\n  calibration_type: max\n"
-        "  quant_config: '{\"model_config\": {\"weight\": {\"calibration_type\": \"max\", \"bias_correction\": false}}}'\n"
-        "compiler_parameters:\n  optimize_level: O2\n" % (MODEL, wd, calib))
+    yaml.write_text(fmnist_featuremap_yaml(
+        MODEL, wd, calib, '{"model_config": {"weight": {"calibration_type": "max", "bias_correction": false}}}'))
     kaiwu.compile(str(yaml))
     return str(wd), str(root / "calib"), str(yaml)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import kaiwu
+from yaml_util import fmnist_featuremap_yaml
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -35,13 +36,7 @@ def _compile(root, name, quant_config, node_info=""):
             np.save(calib / ("%03d.npy" % i), (x + 0.05 * rng.standard_normal(x.shape)).astype(np.float32))
     wd = root / name
     yaml = root / (name + ".yaml")
-    yaml.write_text(
-        "model_parameters:\n  onnx_model: '%s'\n  march: x86-avx512vnni\n  working_dir: '%s'\n"
-        "  output_model_file_prefix: fm\n%s"
-        "input_parameters:\n  input_name: input\n  input_type_rt: featuremap\n  input_type_train: featuremap\n"
-        "  input_layout_train: NCHW\n  input_shape: 1x1x28x28\n"
-        "calibration_parameters:\n  cal_data_dir: '%s'\n  calibration_type: max\n  quant_config: '%s'\n"
-        "compiler_parameters:\n  optimize_level: O2\n" % (MODEL, wd, node_info, calib, quant_config))
+    yaml.write_text(fmnist_featuremap_yaml(MODEL, wd, calib, quant_config, node_info))
     kaiwu.compile(str(yaml))
     return str(wd)
 

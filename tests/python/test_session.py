@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import kaiwu
+from yaml_util import fmnist_featuremap_yaml
 
 REPO = os.environ.get("KAIWU_SOURCE") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL = os.path.join(REPO, "examples", "fmnist", "fmnist_small.onnx")
@@ -56,13 +57,7 @@ def compiled(tmp_path_factory):
         np.save(calib / ("%d.npy" % i), rng.standard_normal((1, 1, 28, 28)).astype(np.float32))
     work = root / "out"
     yaml = root / "config.yaml"
-    yaml.write_text(
-        "model_parameters:\n  onnx_model: '%s'\n  march: x86-avx512vnni\n  working_dir: '%s'\n"
-        "  output_model_file_prefix: fm\n"
-        "input_parameters:\n  input_name: input\n  input_type_rt: featuremap\n  input_type_train: featuremap\n"
-        "  input_layout_train: NCHW\n  input_shape: 1x1x28x28\n"
-        "calibration_parameters:\n  cal_data_dir: '%s'\n  calibration_type: max\n"
-        "compiler_parameters:\n  optimize_level: O2\n" % (MODEL, work, calib))
+    yaml.write_text(fmnist_featuremap_yaml(MODEL, work, calib))
     return kaiwu.compile(str(yaml)), str(work)
 
 
