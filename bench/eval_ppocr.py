@@ -107,14 +107,20 @@ def edit_distance(a, b):
   return d[len(b)]
 
 
-def write_yaml(path, model, work, prefix, calib, shape, quant_config=None):
+def write_yaml(d, args, model, prefix, calib, shape):
+  """Writes the compile yaml of `model` under folder d (config.yaml -> out/, or config_<tag>.yaml -> out_<tag>/
+  with --quant-config); returns (working_dir, yaml path)."""
+  tagged = "_" + args.tag if args.quant_config else ""
+  work = os.path.join(d, "out" + tagged)
+  path = os.path.join(d, "config" + tagged + ".yaml")
   with open(path, "w") as f:
     f.write(f"model_parameters:\n  onnx_model: '{model}'\n  march: x86-avx512vnni\n  working_dir: '{work}'\n"
             f"  output_model_file_prefix: {prefix}\ninput_parameters:\n  input_name: x\n  input_type_rt: featuremap\n"
             f"  input_type_train: featuremap\n  input_layout_train: NCHW\n  input_shape: {shape}\n"
             f"calibration_parameters:\n  cal_data_dir: '{calib}'\n  calibration_type: default\n")
-    if quant_config:
-      f.write(f"  quant_config: '{quant_config}'\n")
+    if args.quant_config:
+      f.write(f"  quant_config: '{args.quant_config}'\n")
+  return work, path
 
 
 def compile_model(kaiwu_bin, yaml):
@@ -146,10 +152,7 @@ def run_rec(args):
     if not os.path.exists(p):
       np.save(p, rec_preprocess(img))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_rec_infer.onnx")
-  tagged = "_" + args.tag if args.quant_config else ""
-  work = os.path.join(d, "out" + tagged)
-  yaml = os.path.join(d, "config" + tagged + ".yaml")
-  write_yaml(yaml, model, work, "rec", calib, "1x3x48x320", args.quant_config)
+  work, yaml = write_yaml(d, args, model, "rec", calib, "1x3x48x320")
   secs = None if args.skip_compile or args.rec_kwm else compile_model(args.kaiwu, yaml)
   ref, q = sessions(model, args.rec_kwm or os.path.join(work, "rec.kwm"))
   table = keys()
@@ -194,10 +197,7 @@ def run_det(args):
     if not os.path.exists(p):
       np.save(p, det_preprocess(os.path.join(IMAGES, f)))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx")
-  tagged = "_" + args.tag if args.quant_config else ""
-  work = os.path.join(d, "out" + tagged)
-  yaml = os.path.join(d, "config" + tagged + ".yaml")
-  write_yaml(yaml, model, work, "det", calib, "1x3x640x640", args.quant_config)
+  work, yaml = write_yaml(d, args, model, "det", calib, "1x3x640x640")
   secs = None if args.skip_compile or args.det_kwm else compile_model(args.kaiwu, yaml)
   ref, q = sessions(model, args.det_kwm or os.path.join(work, "det.kwm"))
   inter = union = 0
