@@ -383,6 +383,7 @@ py::dict debug_auto_mp(const std::string& config, const std::string& working_dir
     x["node"] = s.node;
     x["op_type"] = s.op_type;
     x["qtype"] = s.qtype;
+    x["node_info"] = s.yaml_node;
     x["cosine"] = s.cosine;
     x["latency_ms"] = s.latency_ms;
     steps.append(x);
@@ -392,6 +393,7 @@ py::dict debug_auto_mp(const std::string& config, const std::string& working_dir
   d["yaml_path"] = r.yaml_path;
   d["qdq_path"] = r.qdq_path;
   d["fixed_path"] = r.fixed_path;
+  d["kwm_path"] = r.kwm_path;
   d["report"] = r.report;
   return d;
 }

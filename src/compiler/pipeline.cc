@@ -125,9 +125,22 @@ Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, q
   quant::QuantOptions q;
   for (const auto& [node, info] : cfg.model.node_info) {
     if (info.on == "CPU") q.float_nodes.insert(node);
-    if (info.input_type == "int16" || info.output_type == "int16") q.int16_nodes.insert(node);
-    for (const auto& kv : info.input_type_at)
-      if (kv.second == "int16") q.int16_nodes.insert(node);
+    // InputType int16: the node computes on int16 activations (inputs and outputs). OutputType int16 alone: only
+    // its output tensors are int16; InputTypeN int16 alone: only its N-th input tensor (the producer and the other
+    // readers adapt). A node not in the graph keeps the node-level meaning.
+    const ir::Node* gn = nullptr;
+    for (const auto& n : graph.nodes)
+      if (n.name == node) gn = &n;
+    if (info.input_type == "int16" || (!gn && (info.output_type == "int16"))) q.int16_nodes.insert(node);
+    else if (info.output_type == "int16")
+      for (const auto& o : gn->outputs) q.int16_tensors.insert(o);
+    for (const auto& kv : info.input_type_at) {
+      if (kv.second != "int16" || info.input_type == "int16") continue;
+      if (gn && kv.first >= 0 && static_cast<size_t>(kv.first) < gn->inputs.size() && !gn->inputs[kv.first].empty())
+        q.int16_tensors.insert(gn->inputs[kv.first]);
+      else
+        q.int16_nodes.insert(node);
+    }
   }
   for (const auto& f : cfg.calibration.optimization) {
     if (f == "set_all_nodes_int16") q.all_int16 = true;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -12,11 +13,15 @@
 #include "calib/calib_table.h"
 #include "compiler/pipeline.h"
 #include "compiler/preprocess.h"
+#include "compiler/batch_split.h"
 #include "config/compile_config.h"
 #include "core/file_util.h"
 #include "debug/debugger.h"
+#include "deploy/deployable.h"
 #include "frontend/onnx/onnx_export.h"
+#include "ir/graph_edit.h"
 #include "frontend/onnx/onnx_import.h"
+#include "kaiwu/version.h"
 #include "kernels/cpu_info.h"
 #include "passes/passes.h"
 #include "perf/cost_model.h"
@@ -44,7 +49,10 @@ struct Ctx {
   int evaluations = 0;
 };
 
-using Raises = std::map<std::string, std::string>;  // node -> "int16" / "float"
+// Raised items: "a:<tensor>" -> "int16" (an activation tensor) and "n:<node>" -> "int16" / "float" (a node).
+using Raises = std::map<std::string, std::string>;
+std::string akey(const std::string& tensor) { return "a:" + tensor; }
+std::string nkey(const std::string& node) { return "n:" + node; }
 
 // The weight refinements the compile applied (AdaRound-style rounding, MSE ranges, bias correction), read back from
 // its QDQ model: every int8 weight that a DequantizeLinear feeds into a node becomes a given weight, and every int32
@@ -95,21 +103,50 @@ std::pair<int, int> reuse_refinements(const ir::Graph& qdq, const ir::Graph& fl,
 
 quant::QuantOptions options_for(const Ctx& c, const Raises& r) {
   quant::QuantOptions q = c.base;
-  for (const auto& [node, t] : r) {
-    if (t == "int16") {
-      q.int16_nodes.insert(node);
-      q.float_nodes.erase(node);
+  for (const auto& [key, t] : r) {
+    const std::string name = key.substr(2);
+    if (key[0] == 'a') {
+      q.int16_tensors.insert(name);
+    } else if (t == "int16") {
+      q.int16_nodes.insert(name);
+      q.float_nodes.erase(name);
     } else {
-      q.float_nodes.insert(node);
-      q.int16_nodes.erase(node);
+      q.float_nodes.insert(name);
+      q.int16_nodes.erase(name);
     }
   }
   return q;
 }
 
-Status quantize(const Ctx& c, const Raises& r, ir::Model* qdq) {
+Status quantize(const Ctx& c, const Raises& r, ir::Model* qdq, quant::QuantReport* report = nullptr) {
   *qdq = c.optimized;
-  return quant::insert_qdq(*qdq, c.ranges, options_for(c, r), nullptr);
+  return quant::insert_qdq(*qdq, c.ranges, options_for(c, r), report);
+}
+
+// Activation tensors that share one scale (a max pool or a data movement reuses its input's qparams) take one
+// precision: they are raised together. Groups in graph order, each named by its first tensor.
+std::vector<std::vector<std::string>> share_groups(const quant::QuantReport& rep) {
+  std::map<std::string, std::string> parent;
+  std::function<std::string(const std::string&)> root = [&](const std::string& t) {
+    auto it = parent.find(t);
+    if (it == parent.end() || it->second == t) return t;
+    return it->second = root(it->second);
+  };
+  for (const auto& t : rep.tensors) parent.emplace(t.name, t.name);
+  for (const auto& t : rep.tensors)
+    if (!t.shared_with.empty() && parent.count(t.shared_with)) {
+      const std::string a = root(t.name), b = root(t.shared_with);
+      if (a != b) parent[a] = b;
+    }
+  std::map<std::string, size_t> index;
+  std::vector<std::vector<std::string>> groups;
+  for (const auto& t : rep.tensors) {
+    const std::string r = root(t.name);
+    auto it = index.find(r);
+    if (it == index.end()) it = index.emplace(r, groups.size()).first, groups.emplace_back();
+    groups[it->second].push_back(t.name);
+  }
+  return groups;
 }
 
 Status cosine_of(Ctx& c, const Raises& r, double* cos) {
@@ -152,17 +189,75 @@ void set_calibration_type(const std::string& label, config::CompileConfig* cfg) 
   }
 }
 
-std::string node_info_block(const Raises& r) {
+// A node raised to float, with the activation that only it feeds (Conv -> Relu): left int8, that activation would
+// quantize the float output's whole signed range, worse than the int8 pair it replaces.
+std::vector<std::string> float_keys(const ir::Graph& g, const std::string& node) {
+  std::vector<std::string> keys = {nkey(node)};
+  for (size_t step = 0; step < 2; ++step) {
+    const ir::Node* n = nullptr;
+    for (const auto& x : g.nodes)
+      if (x.name == keys.back().substr(2)) n = &x;
+    if (!n || n->outputs.size() != 1 || ir::is_graph_output(g, n->outputs[0])) break;
+    const ir::Node* reader = nullptr;
+    int readers = 0;
+    for (const auto& x : g.nodes)
+      for (const auto& in : x.inputs)
+        if (in == n->outputs[0]) reader = &x, ++readers;
+    static const std::set<std::string> kActs = {"Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid", "Sigmoid",
+                                                "Tanh", "PRelu"};
+    if (readers != 1 || !kActs.count(reader->op_type)) break;
+    keys.push_back(nkey(reader->name));
+  }
+  return keys;
+}
+
+// The node_info entries expressing the raises: a float node is ON: CPU, an int16 node has int16 input and output
+// types; an int16 tensor is its producer's OutputType, or for a graph input, InputType<k> of each reader.
+std::map<std::string, config::NodeInfo> node_infos(const ir::Graph& g, const Raises& r,
+                                                   std::map<std::string, std::string>* yaml_node = nullptr) {
+  std::map<std::string, config::NodeInfo> out;
+  for (const auto& [key, t] : r) {
+    const std::string name = key.substr(2);
+    if (key[0] == 'n') {
+      config::NodeInfo& ni = out[name];
+      if (t == "int16") ni.on = "BPU", ni.input_type = "int16", ni.output_type = "int16";
+      else ni.on = "CPU";
+      if (yaml_node) (*yaml_node)[key] = name;
+      continue;
+    }
+    bool produced = false;
+    for (const auto& n : g.nodes)
+      if (std::find(n.outputs.begin(), n.outputs.end(), name) != n.outputs.end()) {
+        config::NodeInfo& ni = out[n.name];
+        if (ni.on.empty()) ni.on = "BPU";
+        ni.output_type = "int16";
+        if (yaml_node) (*yaml_node)[key] = n.name;
+        produced = true;
+      }
+    if (produced) continue;
+    for (const auto& n : g.nodes)
+      for (size_t k = 0; k < n.inputs.size(); ++k)
+        if (n.inputs[k] == name) {
+          config::NodeInfo& ni = out[n.name];
+          if (ni.on.empty()) ni.on = "BPU";
+          ni.input_type_at[static_cast<int>(k)] = "int16";
+          if (yaml_node && !yaml_node->count(key)) (*yaml_node)[key] = n.name;
+        }
+  }
+  return out;
+}
+
+std::string node_info_block(const std::map<std::string, config::NodeInfo>& infos) {
   std::ostringstream os;
   os << "model_parameters:\n  node_info:\n";
-  for (const auto& [node, t] : r) {
-    os << "    '" << node << "':\n";
-    if (t == "int16") os << "      ON: BPU\n      InputType: int16\n      OutputType: int16\n";
-    else os << "      ON: CPU\n";
+  for (const auto& [node, ni] : infos) {
+    os << "    '" << node << "':\n      ON: " << ni.on << "\n";
+    if (!ni.input_type.empty()) os << "      InputType: " << ni.input_type << "\n";
+    for (const auto& [k, v] : ni.input_type_at) os << "      InputType" << k << ": " << v << "\n";
+    if (!ni.output_type.empty()) os << "      OutputType: " << ni.output_type << "\n";
   }
   return os.str();
 }
-
 
 }  // namespace
 
@@ -236,7 +331,8 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   // Baseline and ranking.
   Raises raises;
   ir::Model base_qdq;
-  KW_RETURN_IF_ERROR(quantize(c, raises, &base_qdq));
+  quant::QuantReport base_report;
+  KW_RETURN_IF_ERROR(quantize(c, raises, &base_qdq, &base_report));
   KW_RETURN_IF_ERROR(cosine_of(c, raises, &out->cosine_before));
   KW_RETURN_IF_ERROR(latency_of(c, base_qdq, &out->latency_before_ms));
   say("all-int8 (as configured): output cosine " + fmt(out->cosine_before) + ", estimated latency " +
@@ -245,49 +341,51 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   if (cur < opt.target_cosine) {
     QdqAnalysis a;
     KW_RETURN_IF_ERROR(analyze_qdq(base_qdq, &c.optimized, &a));
-    SensitivityOptions so;
-    std::vector<SensitivityRow> rows;
     const size_t nr = std::max<size_t>(1, std::min(opt.rank_samples ? opt.rank_samples : samples.size(), samples.size()));
-    say("ranking " + std::to_string(a.nodes.size()) + " quantized nodes by sensitivity on " + std::to_string(nr) +
-        " samples");
     std::unique_ptr<Evaluator> rank_ev;
     KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, std::vector<size_t>(samples.begin(), samples.begin() + nr),
                                          {}, opt.threads, &rank_ev));
-    size_t last = 0;
-    KW_RETURN_IF_ERROR(node_sensitivity(a, *rank_ev, so, &rows, [&](size_t done, size_t total) {
-      if (done * 10 / total != last) {
-        last = done * 10 / total;
-        say("  ranked " + std::to_string(done) + " / " + std::to_string(total));
-      }
-    }));
-    {
+    // A ranking of one kind of item by the debugger's sensitivity, with progress.
+    auto rank = [&](const std::string& kind, bool all_but_one, std::vector<SensitivityRow>* rows) -> Status {
+      SensitivityOptions so;
+      so.node_type = kind;
+      so.all_but_one = all_but_one;
+      say("ranking " + std::to_string(a.items(kind).size()) + " " + kind + " items (" +
+          (all_but_one ? "everything else quantized" : "alone") + ") on " + std::to_string(nr) + " samples");
+      size_t last = 0;
+      KW_RETURN_IF_ERROR(node_sensitivity(a, *rank_ev, so, rows, [&](size_t done, size_t total) {
+        if (done * 10 / total != last) {
+          last = done * 10 / total;
+          say("  ranked " + std::to_string(done) + " / " + std::to_string(total));
+        }
+      }));
       std::string top;
-      for (size_t i = 0; i < rows.size() && i < 10; ++i) top += (i ? ", " : "") + rows[i].name + " " + fmt(rows[i].values[0]);
-      say("  most sensitive: " + top);
-    }
-    out->evaluations += static_cast<int>(rows.size());
-    // Candidates: ranked worst first, with a real loss, not already float.
-    std::vector<const SensitivityRow*> cand;
-    for (const auto& row : rows)
-      if (1.0 - row.values[0] > 1e-7 && !c.base.float_nodes.count(row.name) &&
-          (opt.max_raises <= 0 || static_cast<int>(cand.size()) < opt.max_raises))
-        cand.push_back(&row);
-    auto record = [&](const std::string& node, const std::string& op, const std::string& qtype, double sens,
-                      const Raises& r) -> Status {
-      AmpStep st{node, op, qtype, sens, cur, 0};
+      for (size_t i = 0; i < rows->size() && i < 8; ++i)
+        top += (i ? ", " : "") + (*rows)[i].name + " " + fmt((*rows)[i].values[0]);
+      say("  first: " + top);
+      out->evaluations += static_cast<int>(rows->size());
+      return Status::Ok();
+    };
+    struct Cand {
+      std::vector<std::string> keys;  // the raised items (a share group of tensors, or one node)
+      std::string name, op_type, qtype;
+      double score = 0;
+    };
+    std::vector<Cand> order;  // every candidate tried, most important first (int16 tensors, then float nodes)
+    auto record = [&](const std::string& what, const std::string& qtype, const Raises& r) -> Status {
+      AmpStep st{what, "", qtype, "", 0, cur, 0};
       KW_RETURN_IF_ERROR(latency_for(c, r, &st.latency_ms));
       out->steps.push_back(st);
       return Status::Ok();
     };
-    // Phase 1: the top-k candidates together, k doubling (int16, then float when int16 for all is not enough);
-    // then the smallest k between the last failing and the first passing one, by bisection.
-    bool found = false;
-    for (const std::string qtype : {"int16", "float"}) {
-      if ((qtype == "int16" && (!opt.allow_int16 || c.base.all_int16)) || (qtype == "float" && !opt.allow_float))
-        continue;
+    // The smallest k such that raising the first k of `cand` (on top of `raises`) reaches the target: k doubling,
+    // then bisection between the last failing and the first passing k. Without a passing k, every candidate stays
+    // raised when that improves the cosine.
+    auto search = [&](const std::vector<Cand>& cand, const std::string& label, bool* found) -> Status {
       auto top = [&](size_t k) {
         Raises r = raises;
-        for (size_t i = 0; i < k; ++i) r[cand[i]->name] = qtype;
+        for (size_t i = 0; i < k; ++i)
+          for (const auto& key : cand[i].keys) r[key] = cand[i].qtype;
         return r;
       };
       size_t failing = 0;
@@ -295,7 +393,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
         Raises r = top(k);
         double cr = 0;
         KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
-        say("  top " + std::to_string(k) + " nodes " + qtype + ": output cosine " + fmt(cr));
+        say("  top " + std::to_string(k) + " " + label + ": output cosine " + fmt(cr));
         if (cr >= opt.target_cosine) {
           size_t passing = k;
           Raises best = r;
@@ -305,60 +403,133 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
             Raises rm = top(mid);
             double cm = 0;
             KW_RETURN_IF_ERROR(cosine_of(c, rm, &cm));
-            say("  top " + std::to_string(mid) + " nodes " + qtype + ": output cosine " + fmt(cm));
+            say("  top " + std::to_string(mid) + " " + label + ": output cosine " + fmt(cm));
             if (cm >= opt.target_cosine) passing = mid, best = rm, best_cos = cm;
             else failing = mid;
           }
           cur = best_cos;
           raises = best;
-          KW_RETURN_IF_ERROR(record("top " + std::to_string(passing), "", qtype, 0, best));
-          found = true;
-          break;
+          *found = true;
+          return record("top " + std::to_string(passing), label, best);
         }
         failing = k;
         if (cr > cur) {
           cur = cr;
           raises = r;
-          KW_RETURN_IF_ERROR(record("top " + std::to_string(k), "", qtype, 0, r));
+          KW_RETURN_IF_ERROR(record("top " + std::to_string(k), label, r));
         }
       }
-      if (found) break;
+      return Status::Ok();
+    };
+    auto capped = [&](size_t n) { return opt.max_raises > 0 && static_cast<int>(n) >= opt.max_raises; };
+    bool found = false;
+    // Phase 1: activation tensors to int16 (a group sharing one scale together), ranked by what leaving the group
+    // unquantized gains in the int8 model: this sees tensors whose error matters only next to the others', which
+    // ranking them alone misses.
+    if (opt.allow_int16 && !c.base.all_int16) {
+      const auto groups = share_groups(base_report);
+      say("ranking " + std::to_string(groups.size()) + " activation groups (everything else quantized) on " +
+          std::to_string(nr) + " samples");
+      double base_rank = 0;
+      std::vector<ErrorStats> st;
+      KW_RETURN_IF_ERROR(rank_ev->evaluate(base_qdq, &st));
+      base_rank = Evaluator::mean(st, Metric::kCosine);
+      std::vector<Cand> cand;
+      for (size_t gi = 0; gi < groups.size(); ++gi) {
+        std::vector<bool> active = mask_all(a);
+        size_t off = 0;
+        for (const auto& t : groups[gi])
+          for (size_t e : a.edges_of("activation", t)) active[e] = false, ++off;
+        if (off == 0) continue;
+        ir::Model partial;
+        KW_RETURN_IF_ERROR(build_partial(a, active, &partial));
+        KW_RETURN_IF_ERROR(rank_ev->evaluate(partial, &st));
+        ++out->evaluations;
+        const double cs = Evaluator::mean(st, Metric::kCosine);
+        if (cs - base_rank > 1e-7) {
+          Cand cd{{}, groups[gi][0], "activation", "int16", cs};
+          for (const auto& t : groups[gi]) cd.keys.push_back(akey(t));
+          cand.push_back(std::move(cd));
+        }
+        if ((gi + 1) * 10 / groups.size() != gi * 10 / groups.size())
+          say("  ranked " + std::to_string(gi + 1) + " / " + std::to_string(groups.size()));
+      }
+      std::stable_sort(cand.begin(), cand.end(), [](const Cand& x, const Cand& y) { return x.score > y.score; });
+      if (opt.max_raises > 0 && cand.size() > static_cast<size_t>(opt.max_raises)) cand.resize(opt.max_raises);
+      std::string top;
+      for (size_t i = 0; i < cand.size() && i < 8; ++i)
+        top += (i ? ", " : "") + cand[i].name + (cand[i].keys.size() > 1 ? " (+" + std::to_string(cand[i].keys.size() - 1) + ")" : "") + " " + fmt(cand[i].score);
+      say("  " + std::to_string(cand.size()) + " groups gain (all-int8 " + fmt(base_rank) + "); first: " + top);
+      KW_RETURN_IF_ERROR(search(cand, "activation groups int16", &found));
+      order = cand;
     }
-    // Phase 2: drop what is not needed, least sensitive first (float -> int16 -> int8).
+    // Phase 2: nodes to float (weights and activations), ranked by their loss alone, on top of the int16 tensors.
+    if (!found && opt.allow_float) {
+      std::vector<SensitivityRow> rows;
+      KW_RETURN_IF_ERROR(rank("node", false, &rows));
+      std::vector<Cand> cand;
+      for (const auto& row : rows)
+        if (1.0 - row.values[0] > 1e-7 && !c.base.float_nodes.count(row.name) && !capped(cand.size()))
+          cand.push_back({float_keys(c.optimized.graph, row.name), row.name, row.op_type, "float", row.values[0]});
+      KW_RETURN_IF_ERROR(search(cand, "nodes float", &found));
+      order.insert(order.end(), cand.begin(), cand.end());
+    }
+    // Phase 3: drop the raises that are not needed, least important first, in groups of 8 (a group that cannot go
+    // as a whole is halved), so that a large set with few needed raises costs few evaluations.
     if (opt.prune && cur >= opt.target_cosine) {
-      for (size_t i = cand.size(); i-- > 0;) {
-        auto it = raises.find(cand[i]->name);
-        if (it == raises.end()) continue;
-        std::vector<std::string> lower = {"int8"};
-        if (it->second == "float" && opt.allow_int16 && !c.base.all_int16) lower.insert(lower.begin(), "int16");
-        for (const auto& to : lower) {
-          Raises r = raises;
-          if (to == "int8") r.erase(cand[i]->name);
-          else r[cand[i]->name] = to;
-          double cr = 0;
-          KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
-          if (cr >= opt.target_cosine) {
-            say("  " + cand[i]->name + ": " + it->second + " -> " + to + " keeps the target (" + fmt(cr) + ")");
-            raises = r;
-            cur = cr;
-            break;
+      std::vector<const Cand*> kept;
+      for (const auto& cd : order)
+        if (raises.count(cd.keys[0])) kept.push_back(&cd);
+      std::function<Status(size_t, size_t)> drop = [&](size_t lo, size_t hi) -> Status {
+        Raises r = raises;
+        size_t n = 0;
+        for (size_t i = lo; i < hi; ++i)
+          if (r.count(kept[i]->keys[0])) {
+            for (const auto& key : kept[i]->keys) r.erase(key);
+            ++n;
           }
+        if (n == 0) return Status::Ok();
+        double cr = 0;
+        KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
+        if (cr >= opt.target_cosine) {
+          say("  dropped " + std::to_string(n) + " raise(s) (" + kept[lo]->name + (n > 1 ? " ..." : "") +
+              "): output cosine " + fmt(cr));
+          raises = r;
+          cur = cr;
+          return Status::Ok();
         }
+        if (hi - lo == 1) return Status::Ok();
+        const size_t mid = lo + (hi - lo) / 2;
+        KW_RETURN_IF_ERROR(drop(mid, hi));
+        return drop(lo, mid);
+      };
+      const size_t group = 8;
+      for (size_t hi = kept.size(); hi > 0;) {
+        const size_t lo = hi > group ? hi - group : 0;
+        KW_RETURN_IF_ERROR(drop(lo, hi));
+        hi = lo;
       }
     }
-    // The raises kept, with their single-node sensitivity and latency cost.
-    for (const auto* row : cand) {
-      auto it = raises.find(row->name);
+    // The raises kept, with their ranking score and latency cost.
+    std::map<std::string, std::string> yaml_node;
+    node_infos(c.optimized.graph, raises, &yaml_node);
+    for (const auto& cd : order) {
+      auto it = raises.find(cd.keys[0]);
       if (it == raises.end()) continue;
       Raises without = raises;
-      without.erase(row->name);
+      for (const auto& key : cd.keys) without.erase(key);
       double with_ms = 0, without_ms = std::nan("");
-      if (raises.size() <= 32) {  // per-raise cost (two estimates per node); skipped for large sets
+      if (raises.size() <= 32) {  // per-raise cost (two estimates per raise); skipped for large sets
         KW_RETURN_IF_ERROR(latency_for(c, raises, &with_ms));
         KW_RETURN_IF_ERROR(latency_for(c, without, &without_ms));
       }
-      AmpStep st{row->name, row->op_type, it->second, row->values[0], cur, with_ms - without_ms};
-      out->final.push_back(st);
+      std::string name = cd.name;
+      if (cd.keys.size() > 1 && cd.qtype == "float")
+        for (size_t k = 1; k < cd.keys.size(); ++k) name += " + " + cd.keys[k].substr(2);
+      else if (cd.keys.size() > 1)
+        name += " (+" + std::to_string(cd.keys.size() - 1) + " sharing its scale)";
+      out->final.push_back(AmpStep{name, cd.op_type, it->second, yaml_node[cd.keys[0]], cd.score, cur,
+                                   with_ms - without_ms});
     }
   }
   out->cosine_after = cur;
@@ -381,15 +552,22 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   out->fixed_path = out->out_dir + "/" + prefix + "_quantized_model.onnx";
   KW_RETURN_IF_ERROR(frontend::save_onnx(qdq, out->qdq_path));
   KW_RETURN_IF_ERROR(frontend::save_onnx(fixed, out->fixed_path));
-  out->node_info_yaml = node_info_block(raises);
+  {  // The deployable model, as kaiwu compile writes it (same weights; runs with kaiwu exec / kaiwu_bench at once).
+    ir::Model dep = fixed;
+    KW_RETURN_IF_ERROR(passes::optimize_for_cpu(dep).with_context("optimizing the deployable model"));
+    compiler::fold_preprocess_layout(&dep);
+    compiler::describe_runtime_inputs(c.cfg, dep.graph, &dep.metadata);
+    out->kwm_path = out->out_dir + "/" + prefix + ".kwm";
+    deploy::DeployInfo info{KAIWU_VERSION_STRING, c.target,
+                            std::string("{\"tool\": \"kaiwu debug auto-mp\", \"version\": \"") + KAIWU_VERSION_STRING +
+                                "\", \"raises\": " + std::to_string(out->final.size()) + "}"};
+    KW_RETURN_IF_ERROR(deploy::write_deployable(dep, info, out->kwm_path));
+  }
+  const auto infos = node_infos(c.optimized.graph, raises);
+  out->node_info_yaml = node_info_block(infos);
   KW_RETURN_IF_ERROR(write_file_atomic(out->out_dir + "/node_info.yaml", out->node_info_yaml));
   config::CompileConfig amp_cfg = c.cfg;
-  for (const auto& [node, t] : raises) {
-    config::NodeInfo ni;
-    if (t == "int16") ni.on = "BPU", ni.input_type = "int16", ni.output_type = "int16";
-    else ni.on = "CPU";
-    amp_cfg.model.node_info[node] = ni;
-  }
+  for (const auto& [node, ni] : infos) amp_cfg.model.node_info[node] = ni;
   amp_cfg.model.working_dir = out->out_dir + "/compile";
   set_calibration_type(table.calibration_type, &amp_cfg);
   out->yaml_path = out->out_dir + "/amp_config.yaml";
@@ -400,28 +578,29 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       << " samples (" << out->evaluations << " model evaluations)\n";
   rep << "before: output cosine " << fmt(out->cosine_before) << ", estimated latency " << fmt(out->latency_before_ms, 3)
       << " ms\nafter:  output cosine " << fmt(out->cosine_after) << ", estimated latency " << fmt(out->latency_after_ms, 3)
-      << " ms, " << raises.size() << " raised node(s)" << (out->reached ? "" : " -- TARGET NOT REACHED") << "\n\n";
+      << " ms, " << out->final.size() << " raise(s)" << (out->reached ? "" : " -- TARGET NOT REACHED") << "\n\n";
   char line[512];
-  rep << "search (the top-k ranked nodes raised together, k doubling):\n";
+  rep << "search (the top-k ranked items raised together, k doubling, then bisection):\n";
   for (const auto& st : out->steps)
-    std::snprintf(line, sizeof line, "  %-10s %-6s output cosine %.6f, estimated latency %s ms\n", st.node.c_str(),
+    std::snprintf(line, sizeof line, "  %-10s %-18s output cosine %.6f, estimated latency %s ms\n", st.node.c_str(),
                   st.qtype.c_str(), st.cosine, fmt(st.latency_ms, 3).c_str()),
         rep << line;
-  rep << "\nraised nodes kept after pruning (alone cosine: only this node quantized; latency: estimated cost of "
-         "this raise in the final model):\n";
-  std::snprintf(line, sizeof line, "%-4s %-40s %-16s %-6s %-14s %s\n", "#", "node", "op", "qtype", "alone cosine",
-                "latency ms");
+  rep << "\nraises kept after pruning (score: output cosine with only this tensor left unquantized, or with only "
+         "this node quantized; node_info: the entry carrying it; latency: estimated cost of this raise in the final "
+         "model):\n";
+  std::snprintf(line, sizeof line, "%-4s %-40s %-16s %-6s %-10s %-32s %s\n", "#", "tensor / node", "op", "qtype",
+                "score", "node_info", "latency ms");
   rep << line;
   for (size_t i = 0; i < out->final.size(); ++i) {
     const auto& st = out->final[i];
     const std::string ms = std::isnan(st.latency_ms) ? "-- (not estimated for more than 32 raises)"
                                                      : (st.latency_ms >= 0 ? "+" : "") + fmt(st.latency_ms, 3);
-    std::snprintf(line, sizeof line, "%-4zu %-40s %-16s %-6s %-14.6f %s\n", i + 1, st.node.c_str(),
-                  st.op_type.c_str(), st.qtype.c_str(), st.sensitivity, ms.c_str());
+    std::snprintf(line, sizeof line, "%-4zu %-40s %-16s %-6s %-10.6f %-32s %s\n", i + 1, st.node.c_str(),
+                  st.op_type.c_str(), st.qtype.c_str(), st.sensitivity, st.yaml_node.c_str(), ms.c_str());
     rep << line;
   }
   rep << "\nnode_info block (also in node_info.yaml; complete yaml: amp_config.yaml):\n" << out->node_info_yaml;
-  rep << "\nfiles: " << out->qdq_path << ", " << out->fixed_path << "\n";
+  rep << "\nfiles: " << out->qdq_path << ", " << out->fixed_path << ", " << out->kwm_path << "\n";
   out->report = rep.str();
   out->report_path = out->out_dir + "/amp_report.txt";
   return write_file_atomic(out->report_path, out->report);

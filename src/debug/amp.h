@@ -1,6 +1,7 @@
-// Automatic mixed precision: from the all-int8 model of a compile working_dir, raise the nodes the sensitivity
-// analysis ranks worst to int16 (activations) or float, greedily, until the output cosine reaches the target; then
-// drop the raises that are not needed. Writes the node_info block, a complete yaml, the QDQ and fixed-point models,
+// Automatic mixed precision: from the all-int8 model of a compile working_dir, raise the activation tensors whose
+// int8 quantization costs most in context (all-but-one sensitivity) to int16, and if that is not enough the nodes
+// ranked worst to float, the smallest top-k by bisection, until the output cosine reaches the target; then drop the
+// raises that are not needed (in groups, least important first). Writes the node_info block, a complete yaml, the QDQ and fixed-point models,
 // and the estimated latency cost of each raise.
 #pragma once
 #include <functional>
@@ -19,15 +20,18 @@ struct AmpOptions {
   double target_cosine = 0.999;
   size_t data_num = 20;      // evaluation samples (the compile's held-out samples when there are >= 10)
   size_t rank_samples = 4;   // samples of the sensitivity ranking (the first of the evaluation samples)
-  int max_raises = 0;        // candidates (the most sensitive nodes) at most; 0: every quantized node
+  int max_raises = 0;        // candidates (the most sensitive items) at most; 0: every item with a loss
   bool allow_int16 = true, allow_float = true;
   bool prune = true;         // afterwards, return raised nodes to int8 when the target still holds
   int threads = 1;
 };
 
 struct AmpStep {
-  std::string node, op_type, qtype;  // qtype: int16 / float
-  double sensitivity = 0;            // output cosine with only this node quantized
+  // node: an activation tensor (op_type "activation", raised to int16) or a compute node (raised to float);
+  // yaml_node: the node_info entry that carries the raise (a tensor's producer, OutputType int16, or its reader).
+  std::string node, op_type, qtype, yaml_node;  // qtype: int16 / float
+  double sensitivity = 0;            // ranking score: the output cosine with only this item left unquantized
+                                     // (activations) or with only this node quantized (nodes)
   double cosine = 0;                 // output cosine after the raise
   double latency_ms = 0;             // steps: estimated latency after the step; final: this raise's cost
 };
@@ -40,7 +44,7 @@ struct AmpResult {
   std::vector<AmpStep> steps;    // search steps kept (node = "top k")
   std::vector<AmpStep> final;    // the raises kept
   std::string node_info_yaml;    // the model_parameters.node_info block
-  std::string out_dir, yaml_path, qdq_path, fixed_path, report_path;
+  std::string out_dir, yaml_path, qdq_path, fixed_path, kwm_path, report_path;
   std::string report;            // the text report (also in report_path)
 };
 

@@ -243,6 +243,8 @@ Status insert_qdq(ir::Model& m, const std::map<std::string, TensorRange>& ranges
       tensors.push_back(t);
     }
   }
+  for (auto& t : tensors)
+    if (opt.int16_tensors.count(t.name)) t.precision = Precision::kInt16;
   // Shared tensors carry the same type: promote both ends to int16 when either is int16.
   for (bool changed = true; changed;) {
     changed = false;

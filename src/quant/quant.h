@@ -63,6 +63,7 @@ struct QuantOptions {
   bool per_channel_weights = true;      // false (or opset < 13): one weight scale per tensor
   std::set<std::string> float_nodes;    // node names kept in float (run_on_cpu / node_info ON: CPU)
   std::set<std::string> int16_nodes;    // node names with int16 activations
+  std::set<std::string> int16_tensors;  // activation tensors quantized to int16 (their producer and readers adapt)
   bool all_int16 = false;               // every quantized node uses int16 activations (`all`)
   // false: only activations get QuantizeLinear/DequantizeLinear; weights, biases and float constants read as
   // activations stay float (the "calibrated" stage model, which isolates the activation quantization error).

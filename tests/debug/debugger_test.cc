@@ -260,11 +260,21 @@ TEST_F(DebuggerTest, AutoMixedPrecisionReachesTarget) {
   EXPECT_FALSE(r.final.empty());
   EXPECT_TRUE(fs::exists(r.qdq_path));
   EXPECT_TRUE(fs::exists(r.fixed_path));
+  EXPECT_TRUE(fs::exists(r.kwm_path));
   // The yaml with the node_info block parses and names the raised nodes.
   config::CompileConfig cfg;
   std::vector<std::string> warn;
   ASSERT_TRUE(config::load_config(r.yaml_path, &cfg, &warn).ok());
-  for (const auto& s : r.final) EXPECT_TRUE(cfg.model.node_info.count(s.node)) << s.node;
+  for (const auto& s : r.final) {
+    ASSERT_TRUE(cfg.model.node_info.count(s.yaml_node)) << s.node << " via " << s.yaml_node;
+    const config::NodeInfo& ni = cfg.model.node_info.at(s.yaml_node);
+    if (s.op_type == "activation") {  // an int16 tensor: its producer's output type or a reader's input type
+      EXPECT_EQ(s.qtype, "int16");
+      EXPECT_TRUE(ni.output_type == "int16" || !ni.input_type_at.empty()) << s.yaml_node;
+    } else if (s.qtype == "float") {
+      EXPECT_EQ(ni.on, "CPU") << s.yaml_node;
+    }
+  }
   EXPECT_NE(r.report.find("before: output cosine"), std::string::npos);
   // Bad inputs are named.
   o.config = dir_ + "/missing.yaml";

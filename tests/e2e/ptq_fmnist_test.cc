@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -180,6 +182,31 @@ TEST(PtqFmnist, CompileKeepsAccuracy) {
   EXPECT_GE(kcorrect, 9150) << "deployable top-1 " << kcorrect / 100.0 << "% < 91.50%";
   EXPECT_EQ(bit_same, elems);
   EXPECT_GE(static_cast<double>(within), 0.999 * elems);
+
+  // `kaiwu eval -w` prints the six stages side by side on the 10,000 test images (issue 6, acceptance 5): the float
+  // stages read 91.62%, and the fixed-point and deployable rows are identical (same top-1, top-5 and agreement).
+  rc = test::run_command(e2e::sh_quote(kaiwu_bin()) + " eval -w " + e2e::sh_quote(wd) + " --idx-images " + d +
+                             "/t10k-images-idx3-ubyte.gz --idx-labels " + d +
+                             "/t10k-labels-idx1-ubyte.gz --mean 0.2860 --std 0.3530 2>/dev/null",
+                         &out);
+  ASSERT_EQ(rc, 0) << out;
+  std::printf("%s", out.c_str());
+  std::map<std::string, std::string> row;  // model file -> "top-1 top-5 agreement"
+  for (const char* stage : {"original_float_model.onnx", "optimized_float_model.onnx", "calibrated_model.onnx",
+                            "ptq_model.onnx", "quantized_model.onnx"})
+    row["fmnist_" + std::string(stage)];
+  row["fmnist.kwm"];
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream ls(line);
+    std::string name, t1, t5, agree;
+    if (ls >> name >> t1 >> t5 >> agree && row.count(name)) row[name] = t1 + " " + t5 + " " + agree;
+  }
+  for (const auto& [name, v] : row) EXPECT_FALSE(v.empty()) << name << " missing from:\n" << out;
+  EXPECT_EQ(row["fmnist_original_float_model.onnx"].substr(0, 6), "91.62%");
+  EXPECT_EQ(row["fmnist_optimized_float_model.onnx"].substr(0, 6), "91.62%");
+  EXPECT_EQ(row["fmnist_quantized_model.onnx"], row["fmnist.kwm"]);
+  EXPECT_NE(out.find("samples: 10000"), std::string::npos) << out;
 }
 
 }  // namespace

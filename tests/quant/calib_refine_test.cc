@@ -292,6 +292,21 @@ TEST(CalibRefine, CrossLayerEqualizationKeepsTheFunctionAndBalancesRanges) {
   EXPECT_EQ(r.skipped_clip, 1);
 }
 
+// node_info types: InputType int16 makes the node int16; OutputType int16 alone only its output tensors, and
+// InputType<k> int16 alone only its k-th input tensor (the Horizon meaning; automatic mixed precision writes these).
+TEST(CalibRefine, NodeInfoTypesSelectNodesOrTensors) {
+  ir::Model m = pair_model("Relu");
+  config::CompileConfig cfg;
+  cfg.model.node_info["a"].output_type = "int16";
+  cfg.model.node_info["b"].input_type_at[0] = "int16";
+  cfg.model.node_info["act"].input_type = "int16";
+  cfg.model.node_info["missing"].output_type = "int16";
+  quant::QuantOptions q;
+  ASSERT_TRUE(compiler::quant_options(cfg, m.graph, &q).ok());
+  EXPECT_EQ(q.int16_nodes, (std::set<std::string>{"act", "missing"}));
+  EXPECT_EQ(q.int16_tensors, (std::set<std::string>{"t", "r"}));
+}
+
 TEST(CalibRefine, QuantConfigKeys) {
   config::CompileConfig cfg;
   compiler::RefineOptions o;

@@ -18,6 +18,7 @@
 #include "model_builder.h"
 #include "ops/op_def.h"
 #include "quant/fixed_point.h"
+#include "ir/qdq.h"
 #include "quant/quant.h"
 #include "runtime/graph_executor.h"
 #include "test_util.h"
@@ -298,6 +299,27 @@ TEST(FixedPointInt16, SingleInt16NodeInInt8Model) {
     for (const auto& n : r.nodes) int16_reported += n.how.find("(int16)") != std::string::npos;
     EXPECT_GE(int16_reported, 1);
     check_agreement(net, q, f, "d", 4, false, {"a", "sw"});
+  }
+}
+
+// Each activation tensor in turn as the only int16 tensor (QuantOptions::int16_tensors, what automatic mixed
+// precision raises): its int8 producer writes int16 and its int8 readers read it, with no float fallback.
+TEST(FixedPointInt16, SingleInt16TensorInInt8Model) {
+  const Net net = pattern();
+  for (const char* t : {"x", "r1", "c2", "a", "s", "sw", "p", "k", "cc", "f", "z"}) {
+    SCOPED_TRACE(t);
+    quant::QuantOptions qo;
+    qo.int16_tensors = {t};
+    ir::Model q = qdq_model(net, qo);
+    int q16 = 0;
+    for (const auto& n : q.graph.nodes)
+      if (ir::is_quantize_linear(n) && n.inputs[0] == t) q16 += q.graph.initializers.at(n.inputs[2]).dtype() == DType::kI16;
+    EXPECT_EQ(q16, 1) << "one int16 QuantizeLinear on " << t;
+    ir::Model f;
+    quant::LowerReport r;
+    ASSERT_TRUE(quant::lower_to_fixed_point(q, &f, &r).ok());
+    check_report(r, {"relu_out"}, {}, false);
+    check_agreement(net, q, f, "d", 2, false, {"a", "sw"});
   }
 }
 

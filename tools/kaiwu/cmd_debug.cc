@@ -226,14 +226,14 @@ void add_debug_command(CLI::App& app) {
       std::make_shared<DebugArgs>(), run_distribution);
   add(d, "runall", "Everything into one self-contained HTML report", std::make_shared<DebugArgs>(), run_runall);
   auto a = std::make_shared<DebugArgs>();
-  CLI::App* c = d->add_subcommand("auto-mp", "Automatic mixed precision: raise sensitive nodes to int16 / float "
-                                             "until the output cosine reaches the target");
+  CLI::App* c = d->add_subcommand("auto-mp", "Automatic mixed precision: raise sensitive activations to int16 and "
+                                             "nodes to float until the output cosine reaches the target");
   c->add_option("-c,--config", a->amp.config, "The compile yaml")->required();
   c->add_option("-w,--working-dir", a->spec.working_dir, "Compile working_dir (default: the yaml's)");
   c->add_option("-d,--data", a->spec.data_dir, "Evaluation data (default: the yaml's cal_data_dir)");
   c->add_option("--data-num", a->spec.data_num, "Evaluation samples (default 20; held-out ones when possible)");
   c->add_option("--target-cosine", a->amp.target_cosine, "Target output cosine vs float (default 0.999)");
-  c->add_option("--max-raises", a->amp.max_raises, "Candidate nodes at most (the most sensitive; default 0: every quantized node)");
+  c->add_option("--max-raises", a->amp.max_raises, "Candidates of each phase at most (the most sensitive; default 0: every one with a loss)");
   c->add_option("--rank-samples", a->amp.rank_samples, "Samples of the sensitivity ranking (default 4)");
   c->add_flag("!--no-int16", a->amp.allow_int16, "Raise to float only");
   c->add_flag("!--no-float", a->amp.allow_float, "Raise to int16 only");
