@@ -94,7 +94,7 @@ compiler_parameters:
 
 
 def frames_for(ms_per_frame, budget_ms=2500, lo=30, hi=400):
-    return int(max(lo, min(hi, budget_ms / max(ms_per_frame, 1e-3))))
+    return int(max(lo, min(hi * budget_ms / 2500, budget_ms / max(ms_per_frame, 1e-3))))
 
 
 def bench_median(args, model, shape_arg, threads, frames):
@@ -162,7 +162,7 @@ def measure(args, label, model, inp, shape, threads):
     probe = exec_perf(args, model, inp, shape, threads, 10)
     if "error" in probe:
         return {"model": label, "threads": threads, "error": probe["error"]}
-    frames = frames_for(probe["avg"])
+    frames = frames_for(probe["avg"], args.budget_ms)
     row = {"model": label, "threads": threads, "frames": frames, "load": load()}
     bench, ex, p50 = [], [], []
     prof = os.path.join(WORK, "profiles", f"{label.replace(' ', '_')}_t{threads}.json")
@@ -203,6 +203,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved bench/exec repetitions (median taken)")
     ap.add_argument("--float", action="store_true", help="also the float ONNX models")
+    ap.add_argument("--budget-ms", type=float, default=2500, help="time of each timed run (frames = budget / probe "
+                    "latency, at least 30, at most 400 per 2.5 s)")
     ap.add_argument("--models", default="", help="comma list (default: all)")
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"), help="folder of kaiwu and kaiwu_bench")
     ap.add_argument("--kaiwu", default="", help="the kaiwu binary (default: BIN/kaiwu)")
@@ -259,7 +261,8 @@ def main():
          f"{os.cpu_count()}-core {cpu_name()}; load average (1 min) at start {load0:.2f}, at end {load():.2f}; "
          f"took {time.time() - t0:.0f} s. Other processes were running unless the load column is near 0: rerun on "
          "an idle machine for final numbers.",
-         "- Regenerate: `.venv/bin/python bench/perf_check.py` (int8 deployables of `bench/ptq_models.py` in "
+         f"- Regenerate: `.venv/bin/python bench/perf_check.py --rounds {args.rounds} --budget-ms {args.budget_ms:g}` "
+         "(int8 deployables of `bench/ptq_models.py` in "
          "build/ptq_sweep; fmnist compiled into build/perf_check/fmnist; `--float` adds the float models, "
          "`--calibrate` re-measures the machine first).",
          f"- Cost factors of the estimate: {', '.join(factors) if factors else 'n/a'}{' (' + calib_note + ')' if calib_note else ''}.",

@@ -348,6 +348,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     // A ranking of one kind of item by the debugger's sensitivity, with progress.
     auto rank = [&](const std::string& kind, bool all_but_one, std::vector<SensitivityRow>* rows) -> Status {
       SensitivityOptions so;
+      so.metrics = {Metric::kMse};
       so.node_type = kind;
       so.all_but_one = all_but_one;
       say("ranking " + std::to_string(a.items(kind).size()) + " " + kind + " items (" +
@@ -361,7 +362,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       }));
       std::string top;
       for (size_t i = 0; i < rows->size() && i < 8; ++i)
-        top += (i ? ", " : "") + (*rows)[i].name + " " + fmt((*rows)[i].values[0]);
+        top += (i ? ", " : "") + (*rows)[i].name + " " + fmt((*rows)[i].values[0], 9);
       say("  first: " + top);
       out->evaluations += static_cast<int>(rows->size());
       return Status::Ok();
@@ -423,31 +424,44 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     };
     auto capped = [&](size_t n) { return opt.max_raises > 0 && static_cast<int>(n) >= opt.max_raises; };
     bool found = false;
-    // Phase 1: activation tensors to int16 (a group sharing one scale together), ranked by what leaving the group
-    // unquantized gains in the int8 model: this sees tensors whose error matters only next to the others', which
-    // ranking them alone misses.
+    // Phase 1: activation tensors to int16, a group sharing one scale together. Each group is scored by the output
+    // MSE it causes alone (only it int8, the rest float) plus the MSE it removes in context (only it float, the
+    // rest int8): the first sees isolated damage, the second tensors whose error matters only next to the others'.
+    // MSE adds up over samples and pixels; the cosine is a poor guide on outputs such as probability maps of images
+    // without text, where it sits near 0 whatever one tensor does.
     if (opt.allow_int16 && !c.base.all_int16) {
       const auto groups = share_groups(base_report);
-      say("ranking " + std::to_string(groups.size()) + " activation groups (everything else quantized) on " +
+      say("ranking " + std::to_string(groups.size()) + " activation groups (alone and all-but-one) on " +
           std::to_string(nr) + " samples");
-      double base_rank = 0;
       std::vector<ErrorStats> st;
       KW_RETURN_IF_ERROR(rank_ev->evaluate(base_qdq, &st));
-      base_rank = Evaluator::mean(st, Metric::kCosine);
+      const double base_mse = Evaluator::mean(st, Metric::kMse);
+      const std::vector<bool> weights_only = mask_kind(a, true);
+      double weights_mse = 0;  // the "alone" models keep the int8 weights, as an int16 raise does
+      {
+        ir::Model partial;
+        KW_RETURN_IF_ERROR(build_partial(a, weights_only, &partial));
+        KW_RETURN_IF_ERROR(rank_ev->evaluate(partial, &st));
+        weights_mse = Evaluator::mean(st, Metric::kMse);
+      }
       std::vector<Cand> cand;
       for (size_t gi = 0; gi < groups.size(); ++gi) {
-        std::vector<bool> active = mask_all(a);
-        size_t off = 0;
+        std::vector<bool> without = mask_all(a), alone = weights_only;
+        size_t n = 0;
         for (const auto& t : groups[gi])
-          for (size_t e : a.edges_of("activation", t)) active[e] = false, ++off;
-        if (off == 0) continue;
-        ir::Model partial;
-        KW_RETURN_IF_ERROR(build_partial(a, active, &partial));
-        KW_RETURN_IF_ERROR(rank_ev->evaluate(partial, &st));
-        ++out->evaluations;
-        const double cs = Evaluator::mean(st, Metric::kCosine);
-        if (cs - base_rank > 1e-7) {
-          Cand cd{{}, groups[gi][0], "activation", "int16", cs};
+          for (size_t e : a.edges_of("activation", t)) without[e] = false, alone[e] = true, ++n;
+        if (n == 0) continue;
+        double mse[2] = {0, 0};
+        for (int k = 0; k < 2; ++k) {
+          ir::Model partial;
+          KW_RETURN_IF_ERROR(build_partial(a, k == 0 ? alone : without, &partial));
+          KW_RETURN_IF_ERROR(rank_ev->evaluate(partial, &st));
+          mse[k] = Evaluator::mean(st, Metric::kMse);
+          ++out->evaluations;
+        }
+        const double score = std::max(0.0, mse[0] - weights_mse) + std::max(0.0, base_mse - mse[1]);
+        if (score > 1e-6 * base_mse) {
+          Cand cd{{}, groups[gi][0], "activation", "int16", score};
           for (const auto& t : groups[gi]) cd.keys.push_back(akey(t));
           cand.push_back(std::move(cd));
         }
@@ -458,8 +472,9 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       if (opt.max_raises > 0 && cand.size() > static_cast<size_t>(opt.max_raises)) cand.resize(opt.max_raises);
       std::string top;
       for (size_t i = 0; i < cand.size() && i < 8; ++i)
-        top += (i ? ", " : "") + cand[i].name + (cand[i].keys.size() > 1 ? " (+" + std::to_string(cand[i].keys.size() - 1) + ")" : "") + " " + fmt(cand[i].score);
-      say("  " + std::to_string(cand.size()) + " groups gain (all-int8 " + fmt(base_rank) + "); first: " + top);
+        top += (i ? ", " : "") + cand[i].name + (cand[i].keys.size() > 1 ? " (+" + std::to_string(cand[i].keys.size() - 1) + ")" : "") + " " + fmt(cand[i].score, 9);
+      say("  " + std::to_string(cand.size()) + " groups with a loss (output MSE all-int8 " + fmt(base_mse, 9) +
+          "); first: " + top);
       KW_RETURN_IF_ERROR(search(cand, "activation groups int16", &found));
       order = cand;
     }
@@ -469,7 +484,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       KW_RETURN_IF_ERROR(rank("node", false, &rows));
       std::vector<Cand> cand;
       for (const auto& row : rows)
-        if (1.0 - row.values[0] > 1e-7 && !c.base.float_nodes.count(row.name) && !capped(cand.size()))
+        if (row.values[0] > 0 && !c.base.float_nodes.count(row.name) && !capped(cand.size()))
           cand.push_back({float_keys(c.optimized.graph, row.name), row.name, row.op_type, "float", row.values[0]});
       KW_RETURN_IF_ERROR(search(cand, "nodes float", &found));
       order.insert(order.end(), cand.begin(), cand.end());
@@ -585,8 +600,8 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     std::snprintf(line, sizeof line, "  %-10s %-18s output cosine %.6f, estimated latency %s ms\n", st.node.c_str(),
                   st.qtype.c_str(), st.cosine, fmt(st.latency_ms, 3).c_str()),
         rep << line;
-  rep << "\nraises kept after pruning (score: output cosine with only this tensor left unquantized, or with only "
-         "this node quantized; node_info: the entry carrying it; latency: estimated cost of this raise in the final "
+  rep << "\nraises kept after pruning (score: output MSE of this tensor group int8 alone plus the MSE it removes "
+         "left float in the int8 model, or of this node quantized alone; node_info: the entry carrying it; latency: estimated cost of this raise in the final "
          "model):\n";
   std::snprintf(line, sizeof line, "%-4s %-40s %-16s %-6s %-10s %-32s %s\n", "#", "tensor / node", "op", "qtype",
                 "score", "node_info", "latency ms");
@@ -595,7 +610,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     const auto& st = out->final[i];
     const std::string ms = std::isnan(st.latency_ms) ? "-- (not estimated for more than 32 raises)"
                                                      : (st.latency_ms >= 0 ? "+" : "") + fmt(st.latency_ms, 3);
-    std::snprintf(line, sizeof line, "%-4zu %-40s %-16s %-6s %-10.6f %-32s %s\n", i + 1, st.node.c_str(),
+    std::snprintf(line, sizeof line, "%-4zu %-40s %-16s %-6s %-10.4g %-32s %s\n", i + 1, st.node.c_str(),
                   st.op_type.c_str(), st.qtype.c_str(), st.sensitivity, st.yaml_node.c_str(), ms.c_str());
     rep << line;
   }

@@ -19,7 +19,7 @@ struct AmpOptions {
   std::string out_dir;       // default: <working_dir>/amp
   double target_cosine = 0.999;
   size_t data_num = 20;      // evaluation samples (the compile's held-out samples when there are >= 10)
-  size_t rank_samples = 4;   // samples of the sensitivity ranking (the first of the evaluation samples)
+  size_t rank_samples = 8;   // samples of the sensitivity ranking (the first of the evaluation samples)
   int max_raises = 0;        // candidates (the most sensitive items) at most; 0: every item with a loss
   bool allow_int16 = true, allow_float = true;
   bool prune = true;         // afterwards, return raised nodes to int8 when the target still holds
@@ -30,7 +30,7 @@ struct AmpStep {
   // node: an activation tensor (op_type "activation", raised to int16) or a compute node (raised to float);
   // yaml_node: the node_info entry that carries the raise (a tensor's producer, OutputType int16, or its reader).
   std::string node, op_type, qtype, yaml_node;  // qtype: int16 / float
-  double sensitivity = 0;            // ranking score: the output cosine with only this item left unquantized
+  double sensitivity = 0;            // ranking score: the output MSE with only this item left unquantized
                                      // (activations) or with only this node quantized (nodes)
   double cosine = 0;                 // output cosine after the raise
   double latency_ms = 0;             // steps: estimated latency after the step; final: this raise's cost

@@ -234,7 +234,7 @@ void add_debug_command(CLI::App& app) {
   c->add_option("--data-num", a->spec.data_num, "Evaluation samples (default 20; held-out ones when possible)");
   c->add_option("--target-cosine", a->amp.target_cosine, "Target output cosine vs float (default 0.999)");
   c->add_option("--max-raises", a->amp.max_raises, "Candidates of each phase at most (the most sensitive; default 0: every one with a loss)");
-  c->add_option("--rank-samples", a->amp.rank_samples, "Samples of the sensitivity ranking (default 4)");
+  c->add_option("--rank-samples", a->amp.rank_samples, "Samples of the ranking (default 8)");
   c->add_flag("!--no-int16", a->amp.allow_int16, "Raise to float only");
   c->add_flag("!--no-float", a->amp.allow_float, "Raise to int16 only");
   c->add_flag("!--no-prune", a->amp.prune, "Keep every accepted raise");
