@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""PP-OCRv4 accuracy after int8 quantization (issue 6, acceptance 3).
+"""PP-OCRv4 accuracy after int8 quantization (issue 6, acceptances 3 and 4).
 
-  eval_ppocr.py [--rec] [--det] [--lines 500] [--skip-compile] [--kaiwu build/bin/kaiwu]
+  eval_ppocr.py [--rec] [--det] [--cls] [--lines 500] [--skip-compile] [--kaiwu build/bin/kaiwu]
 
 rec: text lines rendered by this script with Debian's DejaVu fonts (fonts-dejavu-core) from known random text
   (letters, digits, punctuation of the PP-OCR dictionary; seeded), PaddleOCR rec preprocessing (height 48, width in
@@ -13,8 +13,12 @@ det: ../shared/data/imagenet-sample images, resized to 640x640, ImageNet mean/st
   calibrates, the other 900 evaluate. The probability maps of float and int8 are binarized at 0.3 (DBNet's
   threshold); IoU = |float AND int8| / |float OR int8| summed over all images (and the mean per image over images
   with at least 100 positive pixels in either map).
+cls: the angle classifier (ch_ppocr_mobile_v2.0_cls) on rendered lines (as rec), each turned by 180 degrees with
+  probability 1/2 (label 1), PaddleOCR cls preprocessing (height 48, width up to 192, (x/255 - 0.5)/0.5, right
+  zero padding to 1x3x48x192); 100 calibration lines (seed 3), N test lines (seed 4, --cls-lines 1000); accuracy
+  of float and of Kaiwu's deployable.
 
-Outputs under build/ppocr_eval/{rec,det}/ and bench/RESULTS_PPOCR.md. Run with the repo venv:
+Outputs under build/ppocr_eval/{rec,det,cls}/ and bench/RESULTS_PPOCR.md. Run with the repo venv:
   .venv/bin/python bench/eval_ppocr.py
 """
 import argparse
@@ -179,6 +183,60 @@ def run_rec(args):
   return r
 
 
+def cls_preprocess(img):
+  """PaddleOCR's angle classifier input: height 48, width in proportion up to 192, (x/255 - 0.5)/0.5, right zero
+  padding to 1x3x48x192."""
+  w, h = img.size
+  rw = min(192, int(math.ceil(48 * w / h)))
+  x = np.asarray(img.resize((rw, 48), Image.BILINEAR), np.float32) / 255.0
+  x = (x - 0.5) / 0.5
+  out = np.zeros((1, 3, 48, 192), np.float32)
+  out[0, :, :, :rw] = x.transpose(2, 0, 1)
+  return out
+
+
+def cls_sample(rng):
+  """A rendered text line, upright (label 0) or turned by 180 degrees (label 1), preprocessed."""
+  img = render_line(random_text(rng), rng)
+  label = rng.random() < 0.5
+  if label:
+    img = img.rotate(180)
+  return cls_preprocess(img), int(label)
+
+
+def run_cls(args):
+  d = os.path.join(OUT, "cls")
+  calib = os.path.join(d, "calib")
+  os.makedirs(calib, exist_ok=True)
+  rng = random.Random(3)
+  for i in range(100):
+    x, _ = cls_sample(rng)
+    p = os.path.join(calib, f"{i:03d}.npy")
+    if not os.path.exists(p):
+      np.save(p, x)
+  model = os.path.join(PPOCR, "ch_ppocr_mobile_v2.0_cls_infer.onnx")
+  work, yaml = write_yaml(d, args, model, "cls", calib, "1x3x48x192")
+  secs = None if args.skip_compile or args.cls_kwm else compile_model(args.kaiwu, yaml)
+  ref, q = sessions(model, args.cls_kwm or os.path.join(work, "cls.kwm"))
+  rng = random.Random(4)
+  ok_f = ok_q = agree = 0
+  cosines = []
+  for i in range(args.cls_lines):
+    x, label = cls_sample(rng)
+    pf = ref.run(None, {"x": x})[0][0]
+    pq = q.run(None, {q.input_names[0]: x})[0][0]
+    a, b = pf.astype(np.float64), pq.astype(np.float64)
+    cosines.append(float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30)))
+    ok_f += int(np.argmax(pf)) == label
+    ok_q += int(np.argmax(pq)) == label
+    agree += int(np.argmax(pf)) == int(np.argmax(pq))
+  n = args.cls_lines
+  r = {"lines": n, "float_acc": ok_f / n, "int8_acc": ok_q / n, "agreement": agree / n,
+       "mean_cosine": float(np.mean(cosines)), "compile_s": secs}
+  r["drop_points"] = 100 * (r["float_acc"] - r["int8_acc"])
+  return r
+
+
 def det_preprocess(path):
   img = Image.open(path).convert("RGB").resize((640, 640), Image.BILINEAR)
   x = (np.asarray(img, np.float32) / 255.0 - IMNET_MEAN) / IMNET_STD
@@ -223,6 +281,9 @@ def main():
   ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   ap.add_argument("--rec", action="store_true")
   ap.add_argument("--det", action="store_true")
+  ap.add_argument("--cls", action="store_true", help="the angle classifier on rendered lines, half turned by 180")
+  ap.add_argument("--cls-lines", type=int, default=1000)
+  ap.add_argument("--cls-kwm", help="evaluate this cls deployable as 'cls_<tag>'")
   ap.add_argument("--lines", type=int, default=500)
   ap.add_argument("--det-images", type=int, default=900)
   ap.add_argument("--skip-compile", action="store_true")
@@ -233,11 +294,11 @@ def main():
   ap.add_argument("--tag", default="amp")
   ap.add_argument("--kaiwu", default=os.path.join(ROOT, "build", "bin", "kaiwu"))
   args = ap.parse_args()
-  if not args.rec and not args.det:
-    args.rec = args.det = True
+  if not args.rec and not args.det and not args.cls:
+    args.rec = args.det = args.cls = True
   res_path = os.path.join(OUT, "results.json")
   res = json.load(open(res_path)) if os.path.exists(res_path) else {}
-  for name, run, kwm in (("rec", run_rec, args.rec_kwm), ("det", run_det, args.det_kwm)):
+  for name, run, kwm in (("rec", run_rec, args.rec_kwm), ("det", run_det, args.det_kwm), ("cls", run_cls, args.cls_kwm)):
     if not getattr(args, name):
       continue
     tagged = bool(kwm or args.quant_config)
@@ -283,6 +344,15 @@ def main():
               *([f"`quant_config: {r['quant_config']}`", ""] if r.get("quant_config") else []),
               f"IoU of the binarized maps {r['iou']:.4f} ({r['images']} images), mean IoU per image "
               f"{r['mean_iou_per_image']:.4f}, worst image {r['min_iou_per_image']:.4f}.", ""]
+  for key in sorted(k for k in res if k == "cls" or k.startswith("cls_")):
+    r = res[key]
+    if key == "cls":
+      lines += ["## Angle classifier (ch_ppocr_mobile_v2.0_cls)", "",
+                f"{r['lines']} rendered text lines, half of them turned by 180 degrees (label 1); 100 other lines "
+                "calibrate.", ""]
+    lines += [f"{'### Angle classifier, ' + key[4:] + ' (' + r.get('kwm', '') + ')' if key != 'cls' else 'int8 (default settings)'}:"
+              f" accuracy {100 * r['int8_acc']:.2f}% (float {100 * r['float_acc']:.2f}%, drop {r['drop_points']:.2f} "
+              f"points), agreement with float {100 * r['agreement']:.2f}%, mean output cosine {r['mean_cosine']:.5f}.", ""]
   with open(RESULTS_MD, "w") as f:
     f.write("\n".join(lines))
   print("\n".join(lines))

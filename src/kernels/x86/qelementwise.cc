@@ -21,7 +21,19 @@ void qbinary_row(const TX* a, int64_t as, const TX* b, int64_t bs, TY* y, int64_
     __m512i ia = _mm512_sub_epi32(as ? load_i32(a + i, m) : ca, vza);
     __m512i ib = _mm512_sub_epi32(bs ? load_i32(b + i, m) : cb, vzb);
     __m512 v;
-    if constexpr (kMul) {
+    if constexpr (kMul && std::is_same_v<TX, int16_t>) {
+#ifdef __AVX512DQ__
+      // 16-bit operands: the product may not fit int32, so it is formed in int64 and converted to f32 like the
+      // reference's static_cast<float>(int64) (round to nearest), 8 lanes at a time.
+      const __m512i alo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(ia));
+      const __m512i ahi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(ia, 1));
+      const __m512i blo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(ib));
+      const __m512i bhi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(ib, 1));
+      const __m256 plo = _mm512_cvtepi64_ps(_mm512_mullo_epi64(alo, blo));
+      const __m256 phi = _mm512_cvtepi64_ps(_mm512_mullo_epi64(ahi, bhi));
+      v = _mm512_mul_ps(_mm512_insertf32x8(_mm512_castps256_ps512(plo), phi, 1), vm);
+#endif
+    } else if constexpr (kMul) {
       v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(ia, ib)), vm);
     } else {
       v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia), vma, _mm512_mul_ps(_mm512_cvtepi32_ps(ib), vmb));
@@ -69,8 +81,13 @@ bool qelementwise_vectorized() {
 void qbinary(DType xt, const void* a, const void* b, DType yt, void* y, const BroadcastPlan& plan,
              const ref::QBinaryParams& p, int64_t begin, int64_t end) {
 #ifdef KW_QOPS_AVX512
-  // 16-bit QMul products may overflow int32 lanes: the reference computes them in int64.
-  if (!(p.mul && xt == DType::kI16) && plan.dims.size() >= 1) {
+  // 16-bit QMul products may overflow int32 lanes: they are formed in int64 (AVX-512 DQ), as in the reference.
+#ifdef __AVX512DQ__
+  const bool wide_mul_ok = true;
+#else
+  const bool wide_mul_ok = false;
+#endif
+  if (!(p.mul && xt == DType::kI16 && !wide_mul_ok) && plan.dims.size() >= 1) {
     bool done = dispatch_qtype(xt, [&](auto xv) {
       using TX = decltype(xv);
       dispatch_qtype(yt, [&](auto yv) {
