@@ -168,25 +168,37 @@ def measure(args, label, model, inp, shape, threads):
     prof = os.path.join(WORK, "profiles", f"{label.replace(' ', '_')}_t{threads}.json")
     # Interleaved, so that a load change hits both; the order alternates so that neither always runs first. The
     # compared runs are never profiled (the per-layer hooks add time): the profile is a separate run after them.
+    pairs = []  # (bench median, exec average) of one round: adjacent runs, so in the same phase of the machine
     for k in range(args.rounds):
+        got = {}
         for which in (("bench", "exec") if k % 2 == 0 else ("exec", "bench")):
             if which == "bench":
                 b = bench_median(args, model, shape_arg, threads, frames)
                 if b is not None:
                     bench.append(b)
+                    got["b"] = b
             else:
                 e = exec_perf(args, model, inp, shape, threads, frames)
                 if "avg" in e:
                     ex.append(e["avg"])
                     p50.append(e["p50"])
+                    got["e"] = e["avg"]
+        if "b" in got and "e" in got:
+            pairs.append(got["e"] / got["b"] - 1.0)
     row["bench_median_ms"] = statistics.median(bench) if bench else None
     row["exec_avg_ms"] = statistics.median(ex) if ex else None
     row["exec_p50_ms"] = statistics.median(p50) if p50 else None
+    row["exec_p50_fastest_ms"] = min(p50) if p50 else None
+    row["exec_vs_bench_pct"] = 100.0 * statistics.median(pairs) if pairs else None
     e = exec_perf(args, model, inp, shape, threads, frames, profile=prof)
     row["profile_p50_ms"] = e.get("p50")
     row.update(estimate(args, model, inp, shape, threads, prof))
-    if row.get("estimate_ms") and row.get("exec_p50_ms"):  # the median resists load spikes better than the mean
-        row["estimate_error_pct"] = 100.0 * (row["estimate_ms"] - row["exec_p50_ms"]) / row["exec_p50_ms"]
+    # The estimate models an undisturbed machine: it is compared with the p50 of the fastest round (a p50 resists
+    # single slow frames; the fastest round resists the minutes-long phases in which this VM runs 2-thread work up to
+    # 1.8x slower, see the notes), and, as a second figure, with the median round.
+    if row.get("estimate_ms") and row.get("exec_p50_fastest_ms"):
+        row["estimate_error_pct"] = 100.0 * (row["estimate_ms"] - row["exec_p50_fastest_ms"]) / row["exec_p50_fastest_ms"]
+        row["estimate_error_median_round_pct"] = 100.0 * (row["estimate_ms"] - row["exec_p50_ms"]) / row["exec_p50_ms"]
     if threads > 1:
         both = exec_perf(args, model, inp, shape, threads, frames * threads, both=True)
         row["fps_parallel"], row["fps_across"] = both.get("fps_parallel"), both.get("fps_across")
@@ -252,8 +264,7 @@ def main():
     with open(os.path.join(WORK, "results.json"), "w") as f:
         json.dump(rows, f, indent=1)
     factors = sorted({r.get("factors", "") for r in rows if r.get("factors")})
-    ok_exec = sum(1 for r in rows if r.get("exec_avg_ms") and r.get("bench_median_ms") and
-                  abs(r["exec_avg_ms"] - r["bench_median_ms"]) <= 0.05 * r["bench_median_ms"])
+    ok_exec = sum(1 for r in rows if r.get("exec_vs_bench_pct") is not None and abs(r["exec_vs_bench_pct"]) <= 5)
     ok15 = sum(1 for r in rows if r.get("estimate_error_pct") is not None and abs(r["estimate_error_pct"]) <= 15)
     ok25 = sum(1 for r in rows if r.get("estimate_error_pct") is not None and abs(r["estimate_error_pct"]) <= 25)
     L = ["# `kaiwu exec perf` vs the bench harness, and the static estimate vs measurement", "",
@@ -267,24 +278,28 @@ def main():
          "`--calibrate` re-measures the machine first).",
          f"- Cost factors of the estimate: {', '.join(factors) if factors else 'n/a'}{' (' + calib_note + ')' if calib_note else ''}.",
          "- bench: `kaiwu_bench` median; exec: `kaiwu exec perf` average and p50 (one frame across `threads` "
-         f"threads); both the median over {args.rounds} interleaved rounds (alternating which runs first) of the same "
+         f"threads); both the median over {args.rounds} interleaved rounds (alternating which runs first; exec vs bench: "
+         "the median over the rounds of exec avg / bench median - 1, the two runs of a round being adjacent in time) of the same "
          "number of frames, with the same warm-up, random inputs, timed region (Session::run), allocator state and "
          "statistics (src/perf/latency_stats.h); none of these runs is profiled. estimate: `kaiwu perf -t threads` total "
-         "against the exec p50; layer error: median |estimate - measured| / measured over the layers above 2% of "
+         "against the exec p50 of the fastest round (in brackets: of the median round); layer error: median |estimate - measured| / measured over the layers above 2% of "
          "the measured time (`kaiwu perf --compare` on a separate profiled run).",
          f"- Summary: exec average within 5% of bench on {ok_exec}/{len(rows)} rows; estimate within 15% on "
          f"{ok15}/{len(rows)}, within 25% on {ok25}/{len(rows)}.", "",
-         "| model | threads | load | bench median ms | exec avg ms | exec p50 ms | exec vs bench | estimate ms | "
-         "estimate error | median layer error (layers) |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "| model | threads | load | bench median ms | exec avg ms | exec p50 ms | exec vs bench | fastest p50 ms | "
+         "estimate ms | estimate error | median layer error (layers) |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         b, a = r.get("bench_median_ms"), r.get("exec_avg_ms")
-        rel = f"{100 * (a - b) / b:+.1f}%" if a and b else "n/a"
+        rel = f"{r['exec_vs_bench_pct']:+.1f}%" if r.get("exec_vs_bench_pct") is not None else "n/a"
         ee = f"{r['estimate_error_pct']:+.1f}%" if r.get("estimate_error_pct") is not None else "n/a"
+        if r.get("estimate_error_median_round_pct") is not None:
+            ee += f" ({r['estimate_error_median_round_pct']:+.1f}%)"
         le = (f"{r['layer_median_error_pct']:.1f}% ({r['layers_compared']})" if "layer_median_error_pct" in r
               else "n/a")
         L.append(f"| {r['model']} | {r['threads']} | {fmt(r.get('load'), '.2f')} | {fmt(b)} | {fmt(a)} | "
-                 f"{fmt(r.get('exec_p50_ms'))} | {rel} | {fmt(r.get('estimate_ms'))} | {ee} | {le} |"
+                 f"{fmt(r.get('exec_p50_ms'))} | {rel} | {fmt(r.get('exec_p50_fastest_ms'))} | "
+                 f"{fmt(r.get('estimate_ms'))} | {ee} | {le} |"
                  + (f" error: {r['error']}" if r.get("error") else ""))
     par = [r for r in rows if r.get("fps_parallel")]
     if par:
