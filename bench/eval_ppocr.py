@@ -80,14 +80,20 @@ def render_line(text, rng):
   return img
 
 
-def rec_preprocess(img):
+def line_preprocess(img, width):
+  """PaddleOCR's text-line input: height 48, width in proportion up to `width`, (x/255 - 0.5)/0.5, right zero
+  padding to 1x3x48xwidth (rec: 320, cls: 192)."""
   w, h = img.size
-  rw = min(320, int(math.ceil(48 * w / h)))
+  rw = min(width, int(math.ceil(48 * w / h)))
   x = np.asarray(img.resize((rw, 48), Image.BILINEAR), np.float32) / 255.0
   x = (x - 0.5) / 0.5
-  out = np.zeros((1, 3, 48, 320), np.float32)
+  out = np.zeros((1, 3, 48, width), np.float32)
   out[0, :, :, :rw] = x.transpose(2, 0, 1)
   return out
+
+
+def rec_preprocess(img):
+  return line_preprocess(img, 320)
 
 
 def ctc_decode(prob, table):
@@ -136,25 +142,64 @@ def compile_model(kaiwu_bin, yaml):
 
 
 def sessions(model, kwm):
+  """onnxruntime on `model`, and Kaiwu on `kwm` (None: no Kaiwu session)."""
   import onnxruntime as ort
-  sys.path.insert(0, os.path.join(ROOT, "build", "python"))
-  import kaiwu
   so = ort.SessionOptions()
   so.intra_op_num_threads = 2
   so.log_severity_level = 3
+  if kwm is None:
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"]), None
+  sys.path.insert(0, os.path.join(ROOT, "build", "python"))
+  import kaiwu
   return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"]), kaiwu.Session(kwm)
 
 
-def run_rec(args):
-  d = os.path.join(OUT, "rec")
+def ort_quantize(model, calib, odir, method):
+  """onnxruntime quantize_static (QDQ, per-channel int8 weights, int8 activations, `method` calibration) on the
+  calibration .npy files; returns (path, seconds)."""
+  from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+  from onnxruntime.quantization.shape_inference import quant_pre_process
+  from eval_imagenet import CalibReader  # onnxruntime CalibrationDataReader over .npy files
+  import onnx
+  from onnx import version_converter
+  os.makedirs(odir, exist_ok=True)
+  t = time.time()
+  m = onnx.load(model)
+  if m.opset_import[0].version < 13:  # per-channel DequantizeLinear (axis) needs opset 13
+    m = version_converter.convert_version(m, 13)
+    model = os.path.join(odir, "float_opset13.onnx")
+    onnx.save(m, model)
+  pre = os.path.join(odir, "float_preprocessed.onnx")
+  try:
+    quant_pre_process(model, pre, skip_symbolic_shape=True)
+  except Exception as e:  # noqa: BLE001 - quantize the float model as is
+    print(f"quant_pre_process failed ({str(e).splitlines()[0][:200]}); quantizing the float model as is")
+    pre = model
+  path = os.path.join(odir, f"{method.lower()}.onnx")
+  files = sorted(os.path.join(calib, f) for f in os.listdir(calib) if f.endswith(".npy"))
+  quantize_static(pre, path, CalibReader(files, "x"), quant_format=QuantFormat.QDQ, per_channel=True,
+                  activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                  calibrate_method=getattr(CalibrationMethod, method))
+  return path, time.time() - t
+
+
+def calib_lines(name, seed, make):
+  """OUT/<name>/calib: 100 .npy samples make(rng) of a generator seeded with `seed` (existing files are kept, the
+  generator still advances). Returns (OUT/<name>, the calib folder)."""
+  d = os.path.join(OUT, name)
   calib = os.path.join(d, "calib")
   os.makedirs(calib, exist_ok=True)
-  rng = random.Random(1)
+  rng = random.Random(seed)
   for i in range(100):
+    x = make(rng)
     p = os.path.join(calib, f"{i:03d}.npy")
-    img = render_line(random_text(rng), rng)
     if not os.path.exists(p):
-      np.save(p, rec_preprocess(img))
+      np.save(p, x)
+  return d, calib
+
+
+def run_rec(args):
+  d, calib = calib_lines("rec", 1, lambda rng: rec_preprocess(render_line(random_text(rng), rng)))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_rec_infer.onnx")
   work, yaml = write_yaml(d, args, model, "rec", calib, "1x3x48x320")
   secs = None if args.skip_compile or args.rec_kwm else compile_model(args.kaiwu, yaml)
@@ -183,37 +228,17 @@ def run_rec(args):
   return r
 
 
-def cls_preprocess(img):
-  """PaddleOCR's angle classifier input: height 48, width in proportion up to 192, (x/255 - 0.5)/0.5, right zero
-  padding to 1x3x48x192."""
-  w, h = img.size
-  rw = min(192, int(math.ceil(48 * w / h)))
-  x = np.asarray(img.resize((rw, 48), Image.BILINEAR), np.float32) / 255.0
-  x = (x - 0.5) / 0.5
-  out = np.zeros((1, 3, 48, 192), np.float32)
-  out[0, :, :, :rw] = x.transpose(2, 0, 1)
-  return out
-
-
 def cls_sample(rng):
   """A rendered text line, upright (label 0) or turned by 180 degrees (label 1), preprocessed."""
   img = render_line(random_text(rng), rng)
   label = rng.random() < 0.5
   if label:
     img = img.rotate(180)
-  return cls_preprocess(img), int(label)
+  return line_preprocess(img, 192), int(label)
 
 
 def run_cls(args):
-  d = os.path.join(OUT, "cls")
-  calib = os.path.join(d, "calib")
-  os.makedirs(calib, exist_ok=True)
-  rng = random.Random(3)
-  for i in range(100):
-    x, _ = cls_sample(rng)
-    p = os.path.join(calib, f"{i:03d}.npy")
-    if not os.path.exists(p):
-      np.save(p, x)
+  d, calib = calib_lines("cls", 3, lambda rng: cls_sample(rng)[0])
   model = os.path.join(PPOCR, "ch_ppocr_mobile_v2.0_cls_infer.onnx")
   work, yaml = write_yaml(d, args, model, "cls", calib, "1x3x48x192")
   secs = None if args.skip_compile or args.cls_kwm else compile_model(args.kaiwu, yaml)
@@ -256,8 +281,14 @@ def run_det(args):
       np.save(p, det_preprocess(os.path.join(IMAGES, f)))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx")
   work, yaml = write_yaml(d, args, model, "det", calib, "1x3x640x640")
-  secs = None if args.skip_compile or args.det_kwm else compile_model(args.kaiwu, yaml)
-  ref, q = sessions(model, args.det_kwm or os.path.join(work, "det.kwm"))
+  if args.det_ort:  # the peer: onnxruntime quantize_static on the same 100 inputs, run by onnxruntime
+    path, secs = ort_quantize(model, calib, os.path.join(d, "ort"), args.det_ort)
+    ref, _ = sessions(model, None)
+    q = sessions(path, None)[0]
+    q.input_names = [q.get_inputs()[0].name]
+  else:
+    secs = None if args.skip_compile or args.det_kwm else compile_model(args.kaiwu, yaml)
+    ref, q = sessions(model, args.det_kwm or os.path.join(work, "det.kwm"))
   inter = union = 0
   per_image, cosines = [], []
   for f in eval_files[: args.det_images]:
@@ -289,6 +320,8 @@ def main():
   ap.add_argument("--skip-compile", action="store_true")
   ap.add_argument("--rec-kwm", help="evaluate this rec deployable (e.g. a mixed-precision compile) as 'rec_<tag>'")
   ap.add_argument("--det-kwm", help="evaluate this det deployable (or QDQ .onnx, run by Kaiwu) as 'det_<tag>'")
+  ap.add_argument("--det-ort", metavar="METHOD", help="the peer: onnxruntime quantize_static with this calibration "
+                  "method (MinMax, Entropy, Percentile) on the same 100 inputs, run by onnxruntime, as 'det_ort_<method>'")
   ap.add_argument("--quant-config", help="compile with this calibration_parameters.quant_config (JSON) into "
                   "build/ppocr_eval/{rec,det}/out_<tag> and evaluate it as '<model>_<tag>'")
   ap.add_argument("--tag", default="amp")
@@ -301,6 +334,8 @@ def main():
   for name, run, kwm in (("rec", run_rec, args.rec_kwm), ("det", run_det, args.det_kwm), ("cls", run_cls, args.cls_kwm)):
     if not getattr(args, name):
       continue
+    if name == "det" and args.det_ort:
+      kwm, args.tag = os.path.join(OUT, "det", "ort", args.det_ort.lower() + ".onnx"), "ort_" + args.det_ort.lower()
     tagged = bool(kwm or args.quant_config)
     key = name + "_" + args.tag if tagged else name
     res[key] = run(args)
@@ -342,6 +377,9 @@ def main():
     r = res[key]
     lines += [f"### Detection, {key[4:]} ({r.get('kwm', '')})", "",
               *([f"`quant_config: {r['quant_config']}`", ""] if r.get("quant_config") else []),
+              *([f"The peer: onnxruntime `quantize_static` (opset 13, quant_pre_process, QDQ, per-channel int8 weights, "
+                 f"int8 activations, {key[8:]} calibration on the same 100 inputs), run by onnxruntime (`--det-ort "
+                 f"METHOD`).", ""] if key.startswith("det_ort_") else []),
               f"IoU of the binarized maps {r['iou']:.4f} ({r['images']} images), mean IoU per image "
               f"{r['mean_iou_per_image']:.4f}, worst image {r['min_iou_per_image']:.4f}.", ""]
   for key in sorted(k for k in res if k == "cls" or k.startswith("cls_")):
