@@ -154,14 +154,20 @@ def sessions(model, kwm):
   return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"]), kaiwu.Session(kwm)
 
 
-def ort_quantize(model, calib, odir, method):
+def ort_det_path(method):
+  """Where --det-ort METHOD writes onnxruntime's quantized det model."""
+  return os.path.join(OUT, "det", "ort", f"{method.lower()}.onnx")
+
+
+def ort_quantize(model, calib, path, method):
   """onnxruntime quantize_static (QDQ, per-channel int8 weights, int8 activations, `method` calibration) on the
-  calibration .npy files; returns (path, seconds)."""
+  calibration .npy files into `path` (intermediate models beside it); returns the seconds taken."""
   from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
   from onnxruntime.quantization.shape_inference import quant_pre_process
   from eval_imagenet import CalibReader  # onnxruntime CalibrationDataReader over .npy files
   import onnx
   from onnx import version_converter
+  odir = os.path.dirname(path)
   os.makedirs(odir, exist_ok=True)
   t = time.time()
   m = onnx.load(model)
@@ -175,12 +181,11 @@ def ort_quantize(model, calib, odir, method):
   except Exception as e:  # noqa: BLE001 - quantize the float model as is
     print(f"quant_pre_process failed ({str(e).splitlines()[0][:200]}); quantizing the float model as is")
     pre = model
-  path = os.path.join(odir, f"{method.lower()}.onnx")
   files = sorted(os.path.join(calib, f) for f in os.listdir(calib) if f.endswith(".npy"))
   quantize_static(pre, path, CalibReader(files, "x"), quant_format=QuantFormat.QDQ, per_channel=True,
                   activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                   calibrate_method=getattr(CalibrationMethod, method))
-  return path, time.time() - t
+  return time.time() - t
 
 
 def calib_lines(name, seed, make):
@@ -280,13 +285,14 @@ def run_det(args):
     if not os.path.exists(p):
       np.save(p, det_preprocess(os.path.join(IMAGES, f)))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx")
-  work, yaml = write_yaml(d, args, model, "det", calib, "1x3x640x640")
   if args.det_ort:  # the peer: onnxruntime quantize_static on the same 100 inputs, run by onnxruntime
-    path, secs = ort_quantize(model, calib, os.path.join(d, "ort"), args.det_ort)
+    path = ort_det_path(args.det_ort)
+    secs = ort_quantize(model, calib, path, args.det_ort)
     ref, _ = sessions(model, None)
     q = sessions(path, None)[0]
     q.input_names = [q.get_inputs()[0].name]
   else:
+    work, yaml = write_yaml(d, args, model, "det", calib, "1x3x640x640")
     secs = None if args.skip_compile or args.det_kwm else compile_model(args.kaiwu, yaml)
     ref, q = sessions(model, args.det_kwm or os.path.join(work, "det.kwm"))
   inter = union = 0
@@ -334,13 +340,14 @@ def main():
   for name, run, kwm in (("rec", run_rec, args.rec_kwm), ("det", run_det, args.det_kwm), ("cls", run_cls, args.cls_kwm)):
     if not getattr(args, name):
       continue
+    tag = args.tag
     if name == "det" and args.det_ort:
-      kwm, args.tag = os.path.join(OUT, "det", "ort", args.det_ort.lower() + ".onnx"), "ort_" + args.det_ort.lower()
+      kwm, tag = ort_det_path(args.det_ort), "ort_" + args.det_ort.lower()
     tagged = bool(kwm or args.quant_config)
-    key = name + "_" + args.tag if tagged else name
+    key = name + "_" + tag if tagged else name
     res[key] = run(args)
     if tagged:
-      res[key]["kwm"] = os.path.relpath(kwm or os.path.join(OUT, name, "out_" + args.tag, name + ".kwm"), ROOT)
+      res[key]["kwm"] = os.path.relpath(kwm or os.path.join(OUT, name, "out_" + tag, name + ".kwm"), ROOT)
     if args.quant_config:
       res[key]["quant_config"] = args.quant_config
     print(key, json.dumps(res[key]))
