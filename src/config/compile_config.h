@@ -133,6 +133,9 @@ Status parse_config(const std::string& yaml_text, const std::string& origin, con
                     CompileConfig* out, std::vector<std::string>* warnings);
 // A complete, commented yaml for `config`; parse_config(config_to_yaml(c)) == c.
 std::string config_to_yaml(const CompileConfig& config);
+// The entries of a node_info map as yaml lines, one quoted name and flow mapping per node:
+// "<indent>'name': {ON: 'CPU', InputType0: 'int16', OutputType: 'int16'}\n".
+std::string node_info_to_yaml(const std::map<std::string, NodeInfo>& node_info, const std::string& indent);
 
 // One input of the float model, as the compile driver reads it from the ONNX graph (dims <= 0 are dynamic).
 struct ModelInput {

@@ -98,6 +98,22 @@ bool any_input(const std::vector<InputParameters>& ins, F field) {
 
 }  // namespace
 
+std::string node_info_to_yaml(const std::map<std::string, NodeInfo>& node_info, const std::string& indent) {
+  std::string y;
+  for (const auto& [name, ni] : node_info) {
+    std::string f;
+    auto add = [&](const std::string& k, const std::string& v) {
+      if (!v.empty()) f += (f.empty() ? "" : ", ") + k + ": " + yaml_quote(v);
+    };
+    add("ON", ni.on);
+    add("InputType", ni.input_type);
+    for (const auto& [k, v] : ni.input_type_at) add("InputType" + std::to_string(k), v);
+    add("OutputType", ni.output_type);
+    y += indent + yaml_quote(name) + ": {" + f + "}\n";
+  }
+  return y;
+}
+
 std::string config_to_yaml(const CompileConfig& c) {
   std::ostringstream y;
   const ModelParameters& m = c.model;
@@ -123,18 +139,7 @@ std::string config_to_yaml(const CompileConfig& c) {
   if (m.node_info.empty()) {
     y << "  # node_info: {}\n";
   } else {
-    y << "  node_info:\n";
-    for (const auto& [name, ni] : m.node_info) {
-      std::string f;
-      auto add = [&](const std::string& k, const std::string& v) {
-        if (!v.empty()) f += (f.empty() ? "" : ", ") + k + ": " + yaml_quote(v);
-      };
-      add("ON", ni.on);
-      add("InputType", ni.input_type);
-      for (const auto& [k, v] : ni.input_type_at) add("InputType" + std::to_string(k), v);
-      add("OutputType", ni.output_type);
-      y << "    " << yaml_quote(name) << ": {" << f << "}\n";
-    }
+    y << "  node_info:\n" << node_info_to_yaml(m.node_info, "    ");
   }
   y << "  # dump_calibration_data: save the preprocessed calibration tensors for the debug tool\n";
   y << (m.debug_mode.empty() ? "  # debug_mode: dump_calibration_data\n" : "  debug_mode: " + yaml_quote(m.debug_mode) + "\n");

@@ -216,6 +216,7 @@ std::vector<std::string> float_keys(const ir::Graph& g, const std::string& node)
 std::map<std::string, config::NodeInfo> node_infos(const ir::Graph& g, const Raises& r,
                                                    std::map<std::string, std::string>* yaml_node = nullptr) {
   std::map<std::string, config::NodeInfo> out;
+  const auto producer = g.producers();
   for (const auto& [key, t] : r) {
     const std::string name = key.substr(2);
     if (key[0] == 'n') {
@@ -225,16 +226,15 @@ std::map<std::string, config::NodeInfo> node_infos(const ir::Graph& g, const Rai
       if (yaml_node) (*yaml_node)[key] = name;
       continue;
     }
-    bool produced = false;
-    for (const auto& n : g.nodes)
-      if (std::find(n.outputs.begin(), n.outputs.end(), name) != n.outputs.end()) {
-        config::NodeInfo& ni = out[n.name];
-        if (ni.on.empty()) ni.on = "BPU";
-        ni.output_type = "int16";
-        if (yaml_node) (*yaml_node)[key] = n.name;
-        produced = true;
-      }
-    if (produced) continue;
+    auto p = producer.find(name);
+    if (p != producer.end()) {
+      const ir::Node& n = g.nodes[p->second];
+      config::NodeInfo& ni = out[n.name];
+      if (ni.on.empty()) ni.on = "BPU";
+      ni.output_type = "int16";
+      if (yaml_node) (*yaml_node)[key] = n.name;
+      continue;
+    }
     for (const auto& n : g.nodes)
       for (size_t k = 0; k < n.inputs.size(); ++k)
         if (n.inputs[k] == name) {
@@ -245,18 +245,6 @@ std::map<std::string, config::NodeInfo> node_infos(const ir::Graph& g, const Rai
         }
   }
   return out;
-}
-
-std::string node_info_block(const std::map<std::string, config::NodeInfo>& infos) {
-  std::ostringstream os;
-  os << "model_parameters:\n  node_info:\n";
-  for (const auto& [node, ni] : infos) {
-    os << "    '" << node << "':\n      ON: " << ni.on << "\n";
-    if (!ni.input_type.empty()) os << "      InputType: " << ni.input_type << "\n";
-    for (const auto& [k, v] : ni.input_type_at) os << "      InputType" << k << ": " << v << "\n";
-    if (!ni.output_type.empty()) os << "      OutputType: " << ni.output_type << "\n";
-  }
-  return os.str();
 }
 
 }  // namespace
@@ -345,28 +333,6 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     std::unique_ptr<Evaluator> rank_ev;
     KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, std::vector<size_t>(samples.begin(), samples.begin() + nr),
                                          {}, opt.threads, &rank_ev));
-    // A ranking of one kind of item by the debugger's sensitivity, with progress.
-    auto rank = [&](const std::string& kind, bool all_but_one, std::vector<SensitivityRow>* rows) -> Status {
-      SensitivityOptions so;
-      so.metrics = {Metric::kMse};
-      so.node_type = kind;
-      so.all_but_one = all_but_one;
-      say("ranking " + std::to_string(a.items(kind).size()) + " " + kind + " items (" +
-          (all_but_one ? "everything else quantized" : "alone") + ") on " + std::to_string(nr) + " samples");
-      size_t last = 0;
-      KW_RETURN_IF_ERROR(node_sensitivity(a, *rank_ev, so, rows, [&](size_t done, size_t total) {
-        if (done * 10 / total != last) {
-          last = done * 10 / total;
-          say("  ranked " + std::to_string(done) + " / " + std::to_string(total));
-        }
-      }));
-      std::string top;
-      for (size_t i = 0; i < rows->size() && i < 8; ++i)
-        top += (i ? ", " : "") + (*rows)[i].name + " " + fmt((*rows)[i].values[0], 9);
-      say("  first: " + top);
-      out->evaluations += static_cast<int>(rows->size());
-      return Status::Ok();
-    };
     struct Cand {
       std::vector<std::string> keys;  // the raised items (a share group of tensors, or one node)
       std::string name, op_type, qtype;
@@ -480,8 +446,22 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     }
     // Phase 2: nodes to float (weights and activations), ranked by their loss alone, on top of the int16 tensors.
     if (!found && opt.allow_float) {
+      SensitivityOptions so;
+      so.metrics = {Metric::kMse};
       std::vector<SensitivityRow> rows;
-      KW_RETURN_IF_ERROR(rank("node", false, &rows));
+      say("ranking " + std::to_string(a.nodes.size()) + " nodes (each alone quantized) on " + std::to_string(nr) +
+          " samples");
+      size_t last = 0;
+      KW_RETURN_IF_ERROR(node_sensitivity(a, *rank_ev, so, &rows, [&](size_t done, size_t total) {
+        if (done * 10 / total != last) {
+          last = done * 10 / total;
+          say("  ranked " + std::to_string(done) + " / " + std::to_string(total));
+        }
+      }));
+      out->evaluations += static_cast<int>(rows.size());
+      std::string top;
+      for (size_t i = 0; i < rows.size() && i < 8; ++i) top += (i ? ", " : "") + rows[i].name + " " + fmt(rows[i].values[0], 9);
+      say("  first: " + top);
       std::vector<Cand> cand;
       for (const auto& row : rows)
         if (row.values[0] > 0 && !c.base.float_nodes.count(row.name) && !capped(cand.size()))
@@ -528,16 +508,17 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     // The raises kept, with their ranking score and latency cost.
     std::map<std::string, std::string> yaml_node;
     node_infos(c.optimized.graph, raises, &yaml_node);
+    size_t kept = 0;
+    for (const auto& cd : order) kept += raises.count(cd.keys[0]);
+    double with_ms = 0;  // per-raise cost: one estimate per raise; skipped for large sets
+    if (kept <= 32) KW_RETURN_IF_ERROR(latency_for(c, raises, &with_ms));
     for (const auto& cd : order) {
       auto it = raises.find(cd.keys[0]);
       if (it == raises.end()) continue;
       Raises without = raises;
       for (const auto& key : cd.keys) without.erase(key);
-      double with_ms = 0, without_ms = std::nan("");
-      if (raises.size() <= 32) {  // per-raise cost (two estimates per raise); skipped for large sets
-        KW_RETURN_IF_ERROR(latency_for(c, raises, &with_ms));
-        KW_RETURN_IF_ERROR(latency_for(c, without, &without_ms));
-      }
+      double without_ms = std::nan("");
+      if (kept <= 32) KW_RETURN_IF_ERROR(latency_for(c, without, &without_ms));
       std::string name = cd.name;
       if (cd.keys.size() > 1 && cd.qtype == "float")
         for (size_t k = 1; k < cd.keys.size(); ++k) name += " + " + cd.keys[k].substr(2);
@@ -579,7 +560,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     KW_RETURN_IF_ERROR(deploy::write_deployable(dep, info, out->kwm_path));
   }
   const auto infos = node_infos(c.optimized.graph, raises);
-  out->node_info_yaml = node_info_block(infos);
+  out->node_info_yaml = "model_parameters:\n  node_info:\n" + config::node_info_to_yaml(infos, "    ");
   KW_RETURN_IF_ERROR(write_file_atomic(out->out_dir + "/node_info.yaml", out->node_info_yaml));
   config::CompileConfig amp_cfg = c.cfg;
   for (const auto& [node, ni] : infos) amp_cfg.model.node_info[node] = ni;
