@@ -75,6 +75,14 @@ ir::Model quantize(const Builder& b, const Tensor& x, const quant::QuantOptions&
   return m;
 }
 
+// The QDQ model of `b` with every activation int16 (all_int16), ranges from x.
+ir::Model all_int16_qdq(const Builder& b, const Tensor& x) {
+  quant::QuantOptions opt;
+  opt.all_int16 = true;
+  quant::QuantReport rep;
+  return quantize(b, x, opt, &rep);
+}
+
 onnx::ModelProto serialize(const ir::Model& m) {
   std::string bytes;
   Status st = frontend::serialize_onnx(m, &bytes);
@@ -131,10 +139,7 @@ TEST(QdqDomain, DomainRule) {
 TEST(QdqDomain, AllInt16BelowOpset21IsContribAndRunsInOrt) {
   Builder b = small_net(13);
   Tensor x = test::random_f32({1, 3, 6, 6}, 7);
-  quant::QuantOptions opt;
-  opt.all_int16 = true;
-  quant::QuantReport rep;
-  ir::Model q = quantize(b, x, opt, &rep);
+  ir::Model q = all_int16_qdq(b, x);
   for (const auto& n : q.graph.nodes) EXPECT_TRUE(n.domain.empty()) << n.describe();  // the IR stays canonical
   Written w = inspect(serialize(q));
   EXPECT_GT(w.ms_q, 0);
@@ -178,10 +183,7 @@ TEST(QdqDomain, MixedInt8Int16) {
 TEST(QdqDomain, Opset21StaysStandard) {
   Builder b = small_net(21);
   Tensor x = test::random_f32({1, 3, 6, 6}, 9);
-  quant::QuantOptions opt;
-  opt.all_int16 = true;
-  quant::QuantReport rep;
-  Written w = inspect(serialize(quantize(b, x, opt, &rep)));
+  Written w = inspect(serialize(all_int16_qdq(b, x)));
   EXPECT_EQ(w.ms_q, 0);
   EXPECT_EQ(w.ms_version, 0);
   EXPECT_GT(w.std_q, 0);
@@ -190,10 +192,7 @@ TEST(QdqDomain, Opset21StaysStandard) {
 TEST(QdqDomain, ImportMapsContribToDefaultDomainAndBack) {
   Builder b = small_net(13);
   Tensor x = test::random_f32({1, 3, 6, 6}, 10);
-  quant::QuantOptions opt;
-  opt.all_int16 = true;
-  quant::QuantReport rep;
-  ir::Model q = quantize(b, x, opt, &rep);
+  ir::Model q = all_int16_qdq(b, x);
   std::string bytes;
   ASSERT_TRUE(frontend::serialize_onnx(q, &bytes).ok());
   ir::Model back;
