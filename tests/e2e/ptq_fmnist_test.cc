@@ -185,7 +185,8 @@ TEST(PtqFmnist, CompileKeepsAccuracy) {
 
   // `kaiwu eval -w` prints the six stages side by side on the 10,000 test images (issue 6, acceptance 5): the float
   // stages read 91.62%, and the fixed-point and deployable rows are identical (same top-1, top-5 and agreement).
-  rc = test::run_command(e2e::sh_quote(kaiwu_bin()) + " eval -w " + e2e::sh_quote(wd) + " --idx-images " + d +
+  // One thread: ctest runs tests side by side, and two OpenMP pools spinning on two cores slow both several-fold.
+  rc = test::run_command(e2e::sh_quote(kaiwu_bin()) + " eval -t 1 -w " + e2e::sh_quote(wd) + " --idx-images " + d +
                              "/t10k-images-idx3-ubyte.gz --idx-labels " + d +
                              "/t10k-labels-idx1-ubyte.gz --mean 0.2860 --std 0.3530 2>/dev/null",
                          &out);
