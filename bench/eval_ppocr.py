@@ -273,6 +273,20 @@ def det_preprocess(path):
   return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
+class NoisyInput:
+  """The float model fed the image plus uniform noise of +-lsb pixel steps (1/255 before the mean/std), seeded: how
+  far the binarized maps move under perturbations far below what any camera or JPEG adds."""
+
+  def __init__(self, sess, lsb):
+    self.sess, self.lsb, self.rng = sess, lsb, np.random.default_rng(0)
+    self.input_names = ["x"]
+
+  def run(self, names, feed):
+    x = feed["x"]
+    n = self.rng.uniform(-self.lsb, self.lsb, x.shape) / 255 / IMNET_STD.reshape(1, 3, 1, 1)
+    return self.sess.run(names, {"x": (x + n).astype(np.float32)})
+
+
 def run_det(args):
   d = os.path.join(OUT, "det")
   calib = os.path.join(d, "calib")
@@ -285,7 +299,11 @@ def run_det(args):
     if not os.path.exists(p):
       np.save(p, det_preprocess(os.path.join(IMAGES, f)))
   model = os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx")
-  if args.det_ort:  # the peer: onnxruntime quantize_static on the same 100 inputs, run by onnxruntime
+  if args.det_noise:  # the float model's own stability: the same image with invisible pixel noise
+    ref, _ = sessions(model, None)
+    q = NoisyInput(ref, args.det_noise)
+    secs = None
+  elif args.det_ort:  # the peer: onnxruntime quantize_static on the same 100 inputs, run by onnxruntime
     path = ort_det_path(args.det_ort)
     secs = ort_quantize(model, calib, path, args.det_ort)
     ref, _ = sessions(model, None)
@@ -328,6 +346,8 @@ def main():
   ap.add_argument("--det-kwm", help="evaluate this det deployable (or QDQ .onnx, run by Kaiwu) as 'det_<tag>'")
   ap.add_argument("--det-ort", metavar="METHOD", help="the peer: onnxruntime quantize_static with this calibration "
                   "method (MinMax, Entropy, Percentile) on the same 100 inputs, run by onnxruntime, as 'det_ort_<method>'")
+  ap.add_argument("--det-noise", type=float, metavar="LSB", help="no quantization: the float model against itself "
+                  "fed the image plus uniform noise of +-LSB pixel steps, as 'det_noise_<LSB>' (the metric's floor)")
   ap.add_argument("--quant-config", help="compile with this calibration_parameters.quant_config (JSON) into "
                   "build/ppocr_eval/{rec,det}/out_<tag> and evaluate it as '<model>_<tag>'")
   ap.add_argument("--tag", default="amp")
@@ -343,10 +363,13 @@ def main():
     tag = args.tag
     if name == "det" and args.det_ort:
       kwm, tag = ort_det_path(args.det_ort), "ort_" + args.det_ort.lower()
-    tagged = bool(kwm or args.quant_config)
+    noise = name == "det" and args.det_noise
+    if noise:
+      tag = f"noise_{args.det_noise:g}"
+    tagged = bool(kwm or args.quant_config or noise)
     key = name + "_" + tag if tagged else name
     res[key] = run(args)
-    if tagged:
+    if tagged and not noise:
       res[key]["kwm"] = os.path.relpath(kwm or os.path.join(OUT, name, "out_" + tag, name + ".kwm"), ROOT)
     if args.quant_config:
       res[key]["quant_config"] = args.quant_config
@@ -382,8 +405,11 @@ def main():
               f"| mean map cosine | {r['mean_cosine']:.5f} |", "", "Target: IoU >= 0.97.", ""]
   for key in sorted(k for k in res if k.startswith("det_")):
     r = res[key]
-    lines += [f"### Detection, {key[4:]} ({r.get('kwm', '')})", "",
+    lines += [f"### Detection, {key[4:]}" + (f" ({r['kwm']})" if r.get("kwm") else ""), "",
               *([f"`quant_config: {r['quant_config']}`", ""] if r.get("quant_config") else []),
+              *([f"No quantization: the float model against itself fed the image plus uniform noise of "
+                 f"+-{key[10:]} pixel steps (1/255 before mean/std; `--det-noise {key[10:]}`).", ""]
+                if key.startswith("det_noise_") else []),
               *([f"The peer: onnxruntime `quantize_static` (opset 13, quant_pre_process, QDQ, per-channel int8 weights, "
                  f"int8 activations, {key[8:]} calibration on the same 100 inputs), run by onnxruntime (`--det-ort "
                  f"METHOD`).", ""] if key.startswith("det_ort_") else []),

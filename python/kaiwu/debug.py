@@ -10,7 +10,7 @@ a one-input model, the .npy / raw files themselves. Evaluations stream over the 
                                          calibrated_data="calib/", node_type="node", verbose=True)
     dbg.plot_acc_error("debug_result/", "calib/", "out/")             # all / weight-only / activation-only
     dbg.runall("out/", "calib/", save_dir="debug_result/")           # one self-contained HTML report
-    dbg.auto_mixed_precision("config.yaml", target_cosine=0.999)     # node_info block for the yaml
+    dbg.auto_mixed_precision("config.yaml", target=0.999)     # node_info block for the yaml
 """
 
 import os as _os
@@ -151,15 +151,16 @@ def runall(model_or_file, calibrated_data=None, save_dir="./debug_result/", metr
                                 str(save_dir), _metric_list(list(metrics)), int(top), mode == "all_but_one")
 
 
-def auto_mixed_precision(config, target_cosine=0.999, working_dir=None, calibrated_data=None, data_num=None,
-                         max_raises=0, out_dir=None, threads=2, verbose=False):
-    """Raises the most sensitive nodes of a compiled model to int16, then float, until the output cosine reaches
-    target_cosine. Returns {"cosine_before", "cosine_after", "latency_before_ms", "latency_after_ms", "reached",
-    "raised": [{"node", "qtype", "cosine", "latency_ms"}], "node_info_yaml", "yaml_path", "qdq_path",
-    "fixed_path", "report"}."""
-    return _kaiwu._debug_auto_mp(str(config), str(working_dir or ""), str(calibrated_data or ""),
-                                 float(target_cosine), int(data_num or 0), int(max_raises), str(out_dir or ""),
-                                 int(threads), bool(verbose))
+def auto_mixed_precision(config, target=0.999, metric="cosine", binarize=0.5, working_dir=None, calibrated_data=None,
+                         data_num=None, max_raises=0, out_dir=None, threads=2, verbose=False):
+    """Raises the most sensitive activations of a compiled model to int16, then nodes to float, until `metric` vs
+    the float model reaches `target`: "cosine" (output cosine), "top1" (argmax agreement along the last axis) or
+    "iou" (of the output maps binarized at `binarize`). Returns {"metric", "before", "after", "latency_before_ms",
+    "latency_after_ms", "reached", "raised": [{"node", "qtype", "value", "latency_ms"}], "node_info_yaml",
+    "yaml_path", "qdq_path", "fixed_path", "kwm_path", "report"}."""
+    return _kaiwu._debug_auto_mp(str(config), str(working_dir or ""), str(calibrated_data or ""), str(metric),
+                                 float(target), float(binarize), int(data_num or 0), int(max_raises),
+                                 str(out_dir or ""), int(threads), bool(verbose))
 
 
 def _safe(name):

@@ -350,13 +350,15 @@ std::string debug_runall(const debug::SessionSpec& spec, const std::string& save
 }
 
 py::dict debug_auto_mp(const std::string& config, const std::string& working_dir, const std::string& data_dir,
-                       double target, size_t data_num, int max_raises, const std::string& out_dir, int threads,
-                       bool verbose) {
+                       const std::string& metric, double target, double binarize, size_t data_num, int max_raises,
+                       const std::string& out_dir, int threads, bool verbose) {
   debug::AmpOptions o;
   o.config = config;
   o.working_dir = working_dir;
   o.data_dir = data_dir;
-  o.target_cosine = target;
+  o.metric = metric;
+  o.target = target;
+  o.binarize = static_cast<float>(binarize);
   if (data_num) o.data_num = data_num;
   o.max_raises = max_raises;
   o.out_dir = out_dir;
@@ -371,8 +373,9 @@ py::dict debug_auto_mp(const std::string& config, const std::string& working_dir
   }
   throw_if_error(st);
   py::dict d;
-  d["cosine_before"] = r.cosine_before;
-  d["cosine_after"] = r.cosine_after;
+  d["metric"] = metric;
+  d["before"] = r.before;
+  d["after"] = r.after;
   d["latency_before_ms"] = r.latency_before_ms;
   d["latency_after_ms"] = r.latency_after_ms;
   d["reached"] = r.reached;
@@ -384,7 +387,7 @@ py::dict debug_auto_mp(const std::string& config, const std::string& working_dir
     x["op_type"] = s.op_type;
     x["qtype"] = s.qtype;
     x["node_info"] = s.yaml_node;
-    x["cosine"] = s.cosine;
+    x["value"] = s.value;
     x["latency_ms"] = s.latency_ms;
     steps.append(x);
   }

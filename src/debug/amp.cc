@@ -46,6 +46,8 @@ struct Ctx {
   std::map<std::string, Shape> shapes;
   std::string target;
   std::unique_ptr<Evaluator> ev;
+  Metric metric = Metric::kCosine;
+  std::string metric_label;  // "output cosine", "top-1 agreement", "IoU of the maps binarized at 0.3"
   int evaluations = 0;
 };
 
@@ -149,13 +151,14 @@ std::vector<std::vector<std::string>> share_groups(const quant::QuantReport& rep
   return groups;
 }
 
-Status cosine_of(Ctx& c, const Raises& r, double* cos) {
+// The target metric of the model with these raises on the evaluation samples.
+Status metric_of(Ctx& c, const Raises& r, double* value) {
   ir::Model qdq;
   KW_RETURN_IF_ERROR(quantize(c, r, &qdq));
   std::vector<ErrorStats> st;
   KW_RETURN_IF_ERROR(c.ev->evaluate(qdq, &st));
   ++c.evaluations;
-  *cos = Evaluator::mean(st, Metric::kCosine);
+  *value = Evaluator::mean(st, c.metric);
   return Status::Ok();
 }
 
@@ -255,9 +258,15 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     if (log) log(s);
   };
   if (opt.config.empty()) return invalid_argument("auto-mp needs the compile yaml (-c)");
-  if (!(opt.target_cosine > 0 && opt.target_cosine <= 1))
-    return invalid_argument("--target-cosine must be in (0, 1], got " + std::to_string(opt.target_cosine));
   Ctx c(opt);
+  KW_RETURN_IF_ERROR(parse_metric(opt.metric, &c.metric));
+  if (c.metric != Metric::kCosine && c.metric != Metric::kTop1 && c.metric != Metric::kIou)
+    return invalid_argument("auto-mp targets cosine, top1 or iou, not '" + opt.metric + "'");
+  if (!(opt.target > 0 && opt.target <= 1))
+    return invalid_argument("the target " + opt.metric + " must be in (0, 1], got " + std::to_string(opt.target));
+  c.metric_label = c.metric == Metric::kCosine ? "output cosine"
+                   : c.metric == Metric::kTop1 ? "top-1 agreement"
+                                               : "IoU of the maps binarized at " + fmt(opt.binarize, 3);
   std::vector<std::string> warnings;
   KW_RETURN_IF_ERROR(config::load_config(opt.config, &c.cfg, &warnings));
   const std::string wd = opt.working_dir.empty() ? c.cfg.model.working_dir : opt.working_dir;
@@ -315,18 +324,19 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   }
   out->samples = samples.size();
   KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, samples, {}, opt.threads, &c.ev));
+  c.ev->set_binarize(opt.binarize);
 
   // Baseline and ranking.
   Raises raises;
   ir::Model base_qdq;
   quant::QuantReport base_report;
   KW_RETURN_IF_ERROR(quantize(c, raises, &base_qdq, &base_report));
-  KW_RETURN_IF_ERROR(cosine_of(c, raises, &out->cosine_before));
+  KW_RETURN_IF_ERROR(metric_of(c, raises, &out->before));
   KW_RETURN_IF_ERROR(latency_of(c, base_qdq, &out->latency_before_ms));
-  say("all-int8 (as configured): output cosine " + fmt(out->cosine_before) + ", estimated latency " +
+  say("all-int8 (as configured): " + c.metric_label + " " + fmt(out->before) + ", estimated latency " +
       fmt(out->latency_before_ms, 3) + " ms, " + std::to_string(samples.size()) + " samples");
-  double cur = out->cosine_before;
-  if (cur < opt.target_cosine) {
+  double cur = out->before;
+  if (cur < opt.target) {
     QdqAnalysis a;
     KW_RETURN_IF_ERROR(analyze_qdq(base_qdq, &c.optimized, &a));
     const size_t nr = std::max<size_t>(1, std::min(opt.rank_samples ? opt.rank_samples : samples.size(), samples.size()));
@@ -347,7 +357,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     };
     // The smallest k such that raising the first k of `cand` (on top of `raises`) reaches the target: k doubling,
     // then bisection between the last failing and the first passing k. Without a passing k, every candidate stays
-    // raised when that improves the cosine.
+    // raised when that improves the metric.
     auto search = [&](const std::vector<Cand>& cand, const std::string& label, bool* found) -> Status {
       auto top = [&](size_t k) {
         Raises r = raises;
@@ -359,9 +369,9 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       for (size_t k = std::min<size_t>(2, cand.size()); k > 0; k = k == cand.size() ? 0 : std::min(2 * k, cand.size())) {
         Raises r = top(k);
         double cr = 0;
-        KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
-        say("  top " + std::to_string(k) + " " + label + ": output cosine " + fmt(cr));
-        if (cr >= opt.target_cosine) {
+        KW_RETURN_IF_ERROR(metric_of(c, r, &cr));
+        say("  top " + std::to_string(k) + " " + label + ": " + c.metric_label + " " + fmt(cr));
+        if (cr >= opt.target) {
           size_t passing = k;
           Raises best = r;
           double best_cos = cr;
@@ -369,9 +379,9 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
             const size_t mid = failing + (passing - failing) / 2;
             Raises rm = top(mid);
             double cm = 0;
-            KW_RETURN_IF_ERROR(cosine_of(c, rm, &cm));
-            say("  top " + std::to_string(mid) + " " + label + ": output cosine " + fmt(cm));
-            if (cm >= opt.target_cosine) passing = mid, best = rm, best_cos = cm;
+            KW_RETURN_IF_ERROR(metric_of(c, rm, &cm));
+            say("  top " + std::to_string(mid) + " " + label + ": " + c.metric_label + " " + fmt(cm));
+            if (cm >= opt.target) passing = mid, best = rm, best_cos = cm;
             else failing = mid;
           }
           cur = best_cos;
@@ -471,7 +481,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     }
     // Phase 3: drop the raises that are not needed, least important first, in groups of 8 (a group that cannot go
     // as a whole is halved), so that a large set with few needed raises costs few evaluations.
-    if (opt.prune && cur >= opt.target_cosine) {
+    if (opt.prune && cur >= opt.target) {
       std::vector<const Cand*> kept;
       for (const auto& cd : order)
         if (raises.count(cd.keys[0])) kept.push_back(&cd);
@@ -485,10 +495,10 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
           }
         if (n == 0) return Status::Ok();
         double cr = 0;
-        KW_RETURN_IF_ERROR(cosine_of(c, r, &cr));
-        if (cr >= opt.target_cosine) {
-          say("  dropped " + std::to_string(n) + " raise(s) (" + kept[lo]->name + (n > 1 ? " ..." : "") +
-              "): output cosine " + fmt(cr));
+        KW_RETURN_IF_ERROR(metric_of(c, r, &cr));
+        if (cr >= opt.target) {
+          say("  dropped " + std::to_string(n) + " raise(s) (" + kept[lo]->name + (n > 1 ? " ..." : "") + "): " +
+              c.metric_label + " " + fmt(cr));
           raises = r;
           cur = cr;
           return Status::Ok();
@@ -528,8 +538,8 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
                                    with_ms - without_ms});
     }
   }
-  out->cosine_after = cur;
-  out->reached = cur >= opt.target_cosine;
+  out->after = cur;
+  out->reached = cur >= opt.target;
   out->evaluations += c.evaluations;
 
   // Artifacts.
@@ -570,16 +580,16 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   KW_RETURN_IF_ERROR(write_file_atomic(out->yaml_path, config::config_to_yaml(amp_cfg)));
 
   std::ostringstream rep;
-  rep << "automatic mixed precision: target output cosine " << fmt(opt.target_cosine) << " on " << out->samples
+  rep << "automatic mixed precision: target " << c.metric_label << " " << fmt(opt.target) << " on " << out->samples
       << " samples (" << out->evaluations << " model evaluations)\n";
-  rep << "before: output cosine " << fmt(out->cosine_before) << ", estimated latency " << fmt(out->latency_before_ms, 3)
-      << " ms\nafter:  output cosine " << fmt(out->cosine_after) << ", estimated latency " << fmt(out->latency_after_ms, 3)
+  rep << "before: " << c.metric_label << " " << fmt(out->before) << ", estimated latency " << fmt(out->latency_before_ms, 3)
+      << " ms\nafter:  " << c.metric_label << " " << fmt(out->after) << ", estimated latency " << fmt(out->latency_after_ms, 3)
       << " ms, " << out->final.size() << " raise(s)" << (out->reached ? "" : " -- TARGET NOT REACHED") << "\n\n";
   char line[512];
   rep << "search (the top-k ranked items raised together, k doubling, then bisection):\n";
   for (const auto& st : out->steps)
-    std::snprintf(line, sizeof line, "  %-10s %-18s output cosine %.6f, estimated latency %s ms\n", st.node.c_str(),
-                  st.qtype.c_str(), st.cosine, fmt(st.latency_ms, 3).c_str()),
+    std::snprintf(line, sizeof line, "  %-10s %-18s %s %.6f, estimated latency %s ms\n", st.node.c_str(),
+                  st.qtype.c_str(), c.metric_label.c_str(), st.value, fmt(st.latency_ms, 3).c_str()),
         rep << line;
   rep << "\nraises kept after pruning (score: output MSE of this tensor group int8 alone plus the MSE it removes "
          "left float in the int8 model, or of this node quantized alone; node_info: the entry carrying it; latency: estimated cost of this raise in the final "

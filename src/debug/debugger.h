@@ -25,8 +25,10 @@
 namespace kaiwu::debug {
 
 // ---- metrics -----------------------------------------------------------------------------------------------------
-enum class Metric { kCosine, kMse, kMre, kSqnr, kChebyshev, kMae };
-// "cosine-similarity" (or "cosine"), "mse", "mre", "sqnr", "chebyshev", "mae"; error names the accepted ones.
+enum class Metric { kCosine, kMse, kMre, kSqnr, kChebyshev, kMae, kTop1, kIou };
+// "cosine-similarity" (or "cosine"), "mse", "mre", "sqnr", "chebyshev", "mae", and the task metrics "top1" (argmax
+// agreement along the last axis: classes, or the per-step classes of a CTC sequence) and "iou" (of the maps
+// binarized at ErrorStats::binarize: segmentation and text-detection probability maps); error names the accepted ones.
 Status parse_metric(const std::string& name, Metric* out);
 const char* metric_name(Metric m);
 // True for cosine and sqnr (a larger value is better); false for the error metrics.
@@ -34,10 +36,14 @@ bool higher_is_better(Metric m);
 
 // Running sums of a float reference vs a test tensor, over any number of samples (concatenation semantics).
 //  cosine = sum(a b) / sqrt(sum a^2 sum b^2); mse = mean (a-b)^2; mae = mean |a-b|; mre = sum |a-b| / sum |a|;
-//  sqnr = 10 log10(sum a^2 / sum (a-b)^2) dB; chebyshev = max |a-b|.
+//  sqnr = 10 log10(sum a^2 / sum (a-b)^2) dB; chebyshev = max |a-b|;
+//  top1 = rows (along the last axis) whose argmax agrees / rows; iou = |a > t and b > t| / |a > t or b > t| (1 when
+//  both are empty), t = binarize.
 struct ErrorStats {
   double dot = 0, na = 0, nb = 0, sq = 0, abs_diff = 0, abs_ref = 0, max_abs = 0;
   int64_t count = 0;
+  int64_t rows = 0, agree = 0, inter = 0, uni = 0;
+  float binarize = 0.5f;
   // Adds one sample; ignored (false) unless both are float32 with the same element count.
   bool add(const Tensor& ref, const Tensor& test);
   double value(Metric m) const;
@@ -112,6 +118,8 @@ class Evaluator {
   int threads() const { return threads_; }
   // The mean over the compared outputs of one metric.
   static double mean(const std::vector<ErrorStats>& s, Metric m);
+  // The threshold of the iou metric in evaluate() (default 0.5).
+  void set_binarize(float t) { binarize_ = t; }
   // The feeds of the k-th evaluated sample; the float model's executor.
   Status sample(size_t k, NamedTensors* feeds) const { return data_->sample(samples_[k], feeds); }
   runtime::GraphExecutor& float_exec() { return *float_exec_; }
@@ -125,6 +133,7 @@ class Evaluator {
   std::vector<std::vector<Tensor>> cache_;
   bool cached_ = false;
   int threads_ = 1;
+  float binarize_ = 0.5f;
 };
 
 // Executor for a model as the debugger runs it (graph optimizations off, `threads` threads).

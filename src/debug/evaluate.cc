@@ -18,8 +18,11 @@ Status parse_metric(const std::string& name, Metric* out) {
   else if (name == "sqnr") *out = Metric::kSqnr;
   else if (name == "chebyshev") *out = Metric::kChebyshev;
   else if (name == "mae") *out = Metric::kMae;
+  else if (name == "top1" || name == "top1-agreement") *out = Metric::kTop1;
+  else if (name == "iou") *out = Metric::kIou;
   else
-    return invalid_argument("unknown metric '" + name + "' (cosine-similarity, mse, mre, sqnr, chebyshev, mae)");
+    return invalid_argument("unknown metric '" + name +
+                            "' (cosine-similarity, mse, mre, sqnr, chebyshev, mae, top1, iou)");
   return Status::Ok();
 }
 
@@ -30,11 +33,15 @@ const char* metric_name(Metric m) {
     case Metric::kMre: return "mre";
     case Metric::kSqnr: return "sqnr";
     case Metric::kChebyshev: return "chebyshev";
+    case Metric::kTop1: return "top1";
+    case Metric::kIou: return "iou";
     default: return "mae";
   }
 }
 
-bool higher_is_better(Metric m) { return m == Metric::kCosine || m == Metric::kSqnr; }
+bool higher_is_better(Metric m) {
+  return m == Metric::kCosine || m == Metric::kSqnr || m == Metric::kTop1 || m == Metric::kIou;
+}
 
 bool ErrorStats::add(const Tensor& ref, const Tensor& test) {
   if (ref.dtype() != DType::kF32 || test.dtype() != DType::kF32 || ref.numel() != test.numel()) return false;
@@ -49,6 +56,16 @@ bool ErrorStats::add(const Tensor& ref, const Tensor& test) {
   }
   dot += d, na += x, nb += y, sq += s, abs_diff += ad, abs_ref += ar, max_abs = mx;
   count += n;
+  const float t = binarize;
+  for (int64_t i = 0; i < n; ++i) {
+    const bool p = a[i] > t, q = b[i] > t;
+    inter += p && q, uni += p || q;
+  }
+  const int64_t c = ref.shape().empty() ? n : std::max<int64_t>(1, ref.shape().back());
+  for (int64_t r = 0; r + c <= n; r += c) {
+    const int64_t ia = std::max_element(a + r, a + r + c) - (a + r), ib = std::max_element(b + r, b + r + c) - (b + r);
+    agree += ia == ib, ++rows;
+  }
   return true;
 }
 
@@ -64,6 +81,8 @@ double ErrorStats::value(Metric m) const {
     case Metric::kSqnr:
       if (sq == 0) return 200.0;  // identical: report a large finite value
       return na > 0 ? 10.0 * std::log10(na / sq) : -200.0;
+    case Metric::kTop1: return rows ? double(agree) / rows : 1.0;
+    case Metric::kIou: return uni ? double(inter) / uni : 1.0;
     default: return max_abs;
   }
 }
@@ -172,7 +191,9 @@ Status Evaluator::float_outputs(size_t k, std::vector<Tensor>* out) {
 Status Evaluator::evaluate(const ir::Model& m, std::vector<ErrorStats>* out) {
   std::unique_ptr<runtime::GraphExecutor> ex;
   KW_RETURN_IF_ERROR(make_executor(m, threads_, &ex));
-  out->assign(outputs_.size(), ErrorStats());
+  ErrorStats empty;
+  empty.binarize = binarize_;
+  out->assign(outputs_.size(), empty);
   for (size_t k = 0; k < samples_.size(); ++k) {
     std::vector<Tensor> ref, got;
     KW_RETURN_IF_ERROR(float_outputs(k, &ref));

@@ -116,7 +116,22 @@ TEST(DebugMetrics, KnownValues) {
   EXPECT_NEAR(s.value(Metric::kMre), 0.2, 1e-12);
   EXPECT_NEAR(s.value(Metric::kSqnr), 10 * std::log10(30.0 / 4.0), 1e-9);
   EXPECT_NEAR(s.value(Metric::kCosine), 38.0 / std::sqrt(30.0 * 50.0), 1e-12);
+  // Task metrics: argmax agreement per row of the last axis, IoU of the maps binarized at `binarize`.
+  ErrorStats t;
+  t.binarize = 2.5f;
+  Tensor p = Tensor::from_vector<float>({0.1f, 3, 1, 5, 0, 2}, {3, 2}),
+         q = Tensor::from_vector<float>({0.2f, 2.6f, 1, 0, 3, 2.4f}, {3, 2});
+  ASSERT_TRUE(t.add(p, q));
+  EXPECT_NEAR(t.value(Metric::kTop1), 1.0 / 3.0, 1e-12);  // rows (0.1,3)/(0.2,2.6) agree; (1,5)/(1,0), (0,2)/(3,2.4) not
+  EXPECT_NEAR(t.value(Metric::kIou), 1.0 / 3.0, 1e-12);   // > 2.5: p {1, 3}, q {1, 4}
+  ErrorStats none;
+  EXPECT_DOUBLE_EQ(none.value(Metric::kIou), 1.0);
+  EXPECT_TRUE(higher_is_better(Metric::kIou) && higher_is_better(Metric::kTop1));
   Metric m;
+  EXPECT_TRUE(parse_metric("iou", &m).ok());
+  EXPECT_EQ(m, Metric::kIou);
+  EXPECT_TRUE(parse_metric("top1", &m).ok());
+  EXPECT_EQ(m, Metric::kTop1);
   EXPECT_TRUE(parse_metric("cosine-similarity", &m).ok());
   EXPECT_EQ(m, Metric::kCosine);
   Status bad = parse_metric("psnr", &m);
@@ -244,7 +259,7 @@ TEST_F(DebuggerTest, RunallWritesSelfContainedReport) {
 TEST_F(DebuggerTest, AutoMixedPrecisionReachesTarget) {
   AmpOptions o;
   o.config = dir_ + "/config.yaml";
-  o.target_cosine = 0.99985;
+  o.target = 0.99985;
   o.data_num = 10;
   o.rank_samples = 3;
   o.max_raises = 6;
@@ -254,9 +269,9 @@ TEST_F(DebuggerTest, AutoMixedPrecisionReachesTarget) {
   ASSERT_TRUE(st.ok()) << st.to_string();
   // The compile's weights (int8 values and int32 biases of its QDQ model) are reused: fmnist has 6 weighted layers.
   EXPECT_NE(log.find("reused: 6 weights, 6 biases"), std::string::npos) << log;
-  EXPECT_LT(r.cosine_before, o.target_cosine) << "fmnist int8 should miss this target";
+  EXPECT_LT(r.before, o.target) << "fmnist int8 should miss this target";
   EXPECT_TRUE(r.reached) << r.report;
-  EXPECT_GE(r.cosine_after, o.target_cosine);
+  EXPECT_GE(r.after, o.target);
   EXPECT_FALSE(r.final.empty());
   EXPECT_TRUE(fs::exists(r.qdq_path));
   EXPECT_TRUE(fs::exists(r.fixed_path));
@@ -280,8 +295,31 @@ TEST_F(DebuggerTest, AutoMixedPrecisionReachesTarget) {
   o.config = dir_ + "/missing.yaml";
   EXPECT_FALSE(auto_mixed_precision(o, &r).ok());
   o.config = dir_ + "/config.yaml";
-  o.target_cosine = 1.5;
+  o.target = 1.5;
   EXPECT_FALSE(auto_mixed_precision(o, &r).ok());
+  o.target = 0.99;
+  o.metric = "mse";  // not a target metric
+  st = auto_mixed_precision(o, &r);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("mse"), std::string::npos);
+}
+
+// A task-metric target: the top-1 agreement with float of the 10 evaluation samples. int8 fmnist already agrees on
+// all of them, so nothing is raised and the report names the metric.
+TEST_F(DebuggerTest, AutoMixedPrecisionTaskMetricTarget) {
+  AmpOptions o;
+  o.config = dir_ + "/config.yaml";
+  o.metric = "top1";
+  o.target = 1.0;
+  o.data_num = 10;
+  o.out_dir = dir_ + "/amp_top1";
+  AmpResult r;
+  Status st = auto_mixed_precision(o, &r);
+  ASSERT_TRUE(st.ok()) << st.to_string();
+  EXPECT_DOUBLE_EQ(r.before, 1.0);
+  EXPECT_TRUE(r.reached);
+  EXPECT_TRUE(r.final.empty());
+  EXPECT_NE(r.report.find("before: top-1 agreement 1"), std::string::npos) << r.report;
 }
 
 TEST(DebugSession, BadInputsAreNamed) {

@@ -88,9 +88,9 @@ def test_acc_error_distribution_runall(work, tmp_path):
 
 def test_auto_mixed_precision(work, tmp_path):
     wd, calib, yaml = work
-    r = dbg.auto_mixed_precision(yaml, target_cosine=0.9999, out_dir=str(tmp_path / "amp"), data_num=6, max_raises=4)
-    assert r["cosine_after"] >= r["cosine_before"]
-    if r["cosine_before"] < 0.9999:
+    r = dbg.auto_mixed_precision(yaml, target=0.9999, out_dir=str(tmp_path / "amp"), data_num=6, max_raises=4)
+    assert r["metric"] == "cosine" and r["after"] >= r["before"]
+    if r["before"] < 0.9999:
         assert r["reached"] and r["raised"]
         assert "node_info" in r["node_info_yaml"]
     assert os.path.exists(r["qdq_path"]) and os.path.exists(r["fixed_path"]) and os.path.exists(r["yaml_path"])

@@ -141,7 +141,7 @@ def test_auto_mixed_precision_model_is_valid_onnx(built, tmp_path):
     """The *_ptq_model.onnx written by automatic mixed precision (re-quantized with int16 nodes) passes the checker
     and runs in onnxruntime like in Kaiwu."""
     import kaiwu.debug as dbg
-    r = dbg.auto_mixed_precision(built["mixed_yaml"], target_cosine=0.9999, calibrated_data=built["calib"],
+    r = dbg.auto_mixed_precision(built["mixed_yaml"], target=0.9999, calibrated_data=built["calib"],
                                  data_num=4, max_raises=2, out_dir=str(tmp_path / "amp"), threads=1)
     assert r["raised"]  # re-quantized with raises (int16 or float) on top of the yaml's int16 node_info
     m = onnx.load(r["qdq_path"])

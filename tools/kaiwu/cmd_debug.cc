@@ -5,7 +5,7 @@
 //   kaiwu debug accumulate   ... [--metric M] [--average] [--quantize-node a,b] [--non-quantize-node a,b] [-s DIR]
 //   kaiwu debug distribution ... --nodes a,b [-s DIR]
 //   kaiwu debug runall       ... [-s DIR]
-//   kaiwu debug auto-mp      -c config.yaml [-w WORKDIR] [--target-cosine 0.999] [-o OUT_DIR]
+//   kaiwu debug auto-mp      -c config.yaml [-w WORKDIR] [--metric cosine|top1|iou] [--target 0.999] [-o OUT_DIR]
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -227,12 +227,17 @@ void add_debug_command(CLI::App& app) {
   add(d, "runall", "Everything into one self-contained HTML report", std::make_shared<DebugArgs>(), run_runall);
   auto a = std::make_shared<DebugArgs>();
   CLI::App* c = d->add_subcommand("auto-mp", "Automatic mixed precision: raise sensitive activations to int16 and "
-                                             "nodes to float until the output cosine reaches the target");
+                                             "nodes to float until the output cosine (or top-1 agreement, or binarized-map IoU) reaches the target");
   c->add_option("-c,--config", a->amp.config, "The compile yaml")->required();
   c->add_option("-w,--working-dir", a->spec.working_dir, "Compile working_dir (default: the yaml's)");
   c->add_option("-d,--data", a->spec.data_dir, "Evaluation data (default: the yaml's cal_data_dir)");
   c->add_option("--data-num", a->spec.data_num, "Evaluation samples (default 20; held-out ones when possible)");
-  c->add_option("--target-cosine", a->amp.target_cosine, "Target output cosine vs float (default 0.999)");
+  c->add_option("--metric", a->amp.metric, "Target metric vs float: cosine (default), top1 (argmax agreement along "
+                                           "the last axis) or iou (of the output maps binarized at --binarize)");
+  c->add_option("--target", a->amp.target, "Target value of --metric (default 0.999)");
+  c->add_option("--target-cosine", a->amp.target, "Same as --metric cosine --target VALUE")
+      ->each([a](const std::string&) { a->amp.metric = "cosine"; });
+  c->add_option("--binarize", a->amp.binarize, "Threshold of the iou metric (default 0.5; PP-OCR det: 0.3)");
   c->add_option("--max-raises", a->amp.max_raises, "Candidates of each phase at most (the most sensitive; default 0: every one with a loss)");
   c->add_option("--rank-samples", a->amp.rank_samples, "Samples of the ranking (default 8)");
   c->add_flag("!--no-int16", a->amp.allow_int16, "Raise to float only");
