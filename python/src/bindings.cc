@@ -380,6 +380,8 @@ py::dict debug_auto_mp(const std::string& config, const std::string& working_dir
   d["latency_after_ms"] = r.latency_after_ms;
   d["reached"] = r.reached;
   d["samples"] = r.samples;
+  d["validation"] = r.validation;  // NaN without validation samples
+  d["validation_samples"] = r.validation_samples;
   py::list steps;
   for (const auto& s : r.final) {
     py::dict x;

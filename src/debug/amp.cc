@@ -325,6 +325,29 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   out->samples = samples.size();
   KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, samples, {}, opt.threads, &c.ev));
   c.ev->set_binarize(opt.binarize);
+  // Validation: as many other samples as there are evaluation samples (when the data has them), to check that the
+  // pruning did not fit the evaluation samples' noise.
+  std::unique_ptr<Evaluator> val_ev;
+  {
+    std::vector<size_t> val;
+    const std::set<size_t> used(samples.begin(), samples.end());
+    for (size_t i = 0; i < n && val.size() < samples.size(); ++i)
+      if (!used.count(i)) val.push_back(i);
+    if (opt.validate && val.size() >= 5) {
+      KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, val, {}, opt.threads, &val_ev));
+      val_ev->set_binarize(opt.binarize);
+      out->validation_samples = val.size();
+    }
+  }
+  auto validate = [&](const Raises& r, double* v) -> Status {
+    ir::Model qdq;
+    KW_RETURN_IF_ERROR(quantize(c, r, &qdq));
+    std::vector<ErrorStats> st;
+    KW_RETURN_IF_ERROR(val_ev->evaluate(qdq, &st));
+    ++c.evaluations;
+    *v = Evaluator::mean(st, c.metric);
+    return Status::Ok();
+  };
 
   // Baseline and ranking.
   Raises raises;
@@ -481,6 +504,8 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     }
     // Phase 3: drop the raises that are not needed, least important first, in groups of 8 (a group that cannot go
     // as a whole is halved), so that a large set with few needed raises costs few evaluations.
+    // Every accepted state of the pruning, from the search's result on: the validation walks back along it.
+    std::vector<std::pair<Raises, double>> history = {{raises, cur}};
     if (opt.prune && cur >= opt.target) {
       std::vector<const Cand*> kept;
       for (const auto& cd : order)
@@ -501,6 +526,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
               c.metric_label + " " + fmt(cr));
           raises = r;
           cur = cr;
+          history.emplace_back(raises, cur);
           return Status::Ok();
         }
         if (hi - lo == 1) return Status::Ok();
@@ -514,6 +540,32 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
         KW_RETURN_IF_ERROR(drop(lo, hi));
         hi = lo;
       }
+    }
+    // Validation of the pruned set on the other samples: when it misses the target there, the latest state of the
+    // pruning that meets it (bisection along the history, which only removes raises) is kept instead.
+    if (val_ev && cur >= opt.target) {
+      double v = 0;
+      KW_RETURN_IF_ERROR(validate(raises, &v));
+      say("validation on " + std::to_string(out->validation_samples) + " other samples: " + c.metric_label + " " + fmt(v));
+      if (v < opt.target && history.size() > 1) {
+        size_t good = 0, bad = history.size() - 1;  // history[good] is assumed to pass (the search's result)
+        double good_v = std::nan("");
+        while (bad - good > 1) {
+          const size_t mid = good + (bad - good) / 2;
+          double vm = 0;
+          KW_RETURN_IF_ERROR(validate(history[mid].first, &vm));
+          say("  back to pruning step " + std::to_string(mid) + ": validation " + c.metric_label + " " + fmt(vm));
+          if (vm >= opt.target) good = mid, good_v = vm;
+          else bad = mid;
+        }
+        if (std::isnan(good_v)) KW_RETURN_IF_ERROR(validate(history[good].first, &good_v));
+        raises = history[good].first;
+        cur = history[good].second;
+        v = good_v;
+        say("  kept pruning step " + std::to_string(good) + " of " + std::to_string(history.size() - 1) + ": " +
+            c.metric_label + " " + fmt(cur) + ", validation " + fmt(v));
+      }
+      out->validation = v;
     }
     // The raises kept, with their ranking score and latency cost.
     std::map<std::string, std::string> yaml_node;
@@ -582,6 +634,9 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   std::ostringstream rep;
   rep << "automatic mixed precision: target " << c.metric_label << " " << fmt(opt.target) << " on " << out->samples
       << " samples (" << out->evaluations << " model evaluations)\n";
+  if (!std::isnan(out->validation))
+    rep << "validation on " << out->validation_samples << " other samples: " << c.metric_label << " "
+        << fmt(out->validation) << (out->validation >= opt.target ? "" : " -- below the target") << "\n";
   rep << "before: " << c.metric_label << " " << fmt(out->before) << ", estimated latency " << fmt(out->latency_before_ms, 3)
       << " ms\nafter:  " << c.metric_label << " " << fmt(out->after) << ", estimated latency " << fmt(out->latency_after_ms, 3)
       << " ms, " << out->final.size() << " raise(s)" << (out->reached ? "" : " -- TARGET NOT REACHED") << "\n\n";

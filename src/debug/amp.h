@@ -5,6 +5,7 @@
 // raises that are not needed (in groups, least important first). Writes the node_info block, a complete yaml, the QDQ and fixed-point models,
 // and the estimated latency cost of each raise.
 #pragma once
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct AmpOptions {
   int max_raises = 0;        // candidates (the most sensitive items) at most; 0: every item with a loss
   bool allow_int16 = true, allow_float = true;
   bool prune = true;         // afterwards, return raised nodes to int8 when the target still holds
+  bool validate = true;      // check the pruned set on as many other samples (when the data has them) and undo
+                             // pruning steps until it holds there too
   int threads = 1;
 };
 
@@ -45,6 +48,8 @@ struct AmpResult {
   double latency_before_ms = 0, latency_after_ms = 0;
   bool reached = false;
   size_t samples = 0;
+  double validation = std::nan("");  // the target metric of the result on the validation samples (NaN: none)
+  size_t validation_samples = 0;
   int evaluations = 0;
   std::vector<AmpStep> steps;    // search steps kept (node = "top k")
   std::vector<AmpStep> final;    // the raises kept

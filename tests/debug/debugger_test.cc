@@ -272,6 +272,12 @@ TEST_F(DebuggerTest, AutoMixedPrecisionReachesTarget) {
   EXPECT_LT(r.before, o.target) << "fmnist int8 should miss this target";
   EXPECT_TRUE(r.reached) << r.report;
   EXPECT_GE(r.after, o.target);
+  // The result is checked on the 10 other samples; here the search's own set (nothing was pruned) reads 0.99981
+  // there, so the report flags it.
+  EXPECT_EQ(r.validation_samples, 10u);
+  EXPECT_GT(r.validation, r.before - 1e-4) << r.report;
+  EXPECT_NE(r.report.find("validation on 10 other samples"), std::string::npos) << r.report;
+  EXPECT_EQ(r.validation < o.target, r.report.find("below the target") != std::string::npos) << r.report;
   EXPECT_FALSE(r.final.empty());
   EXPECT_TRUE(fs::exists(r.qdq_path));
   EXPECT_TRUE(fs::exists(r.fixed_path));

@@ -243,6 +243,9 @@ void add_debug_command(CLI::App& app) {
   c->add_flag("!--no-int16", a->amp.allow_int16, "Raise to float only");
   c->add_flag("!--no-float", a->amp.allow_float, "Raise to int16 only");
   c->add_flag("!--no-prune", a->amp.prune, "Keep every accepted raise");
+  c->add_flag("!--no-validate", a->amp.validate,
+              "Do not check the pruned set on other samples (by default, as many other samples as --data-num when "
+              "the data has them; pruning steps are undone until the target holds there too)");
   c->add_option("-o,--out-dir", a->amp.out_dir, "Output folder (default: <working_dir>/amp)");
   c->add_option("-t,--threads", a->spec.threads, "Threads per model run");
   c->callback([a] {
