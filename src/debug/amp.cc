@@ -151,12 +151,12 @@ std::vector<std::vector<std::string>> share_groups(const quant::QuantReport& rep
   return groups;
 }
 
-// The target metric of the model with these raises on the evaluation samples.
-Status metric_of(Ctx& c, const Raises& r, double* value) {
+// The target metric of the model with these raises on the evaluation samples (or those of `ev`).
+Status metric_of(Ctx& c, const Raises& r, double* value, Evaluator* ev = nullptr) {
   ir::Model qdq;
   KW_RETURN_IF_ERROR(quantize(c, r, &qdq));
   std::vector<ErrorStats> st;
-  KW_RETURN_IF_ERROR(c.ev->evaluate(qdq, &st));
+  KW_RETURN_IF_ERROR((ev ? ev : c.ev.get())->evaluate(qdq, &st));
   ++c.evaluations;
   *value = Evaluator::mean(st, c.metric);
   return Status::Ok();
@@ -339,15 +339,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
       out->validation_samples = val.size();
     }
   }
-  auto validate = [&](const Raises& r, double* v) -> Status {
-    ir::Model qdq;
-    KW_RETURN_IF_ERROR(quantize(c, r, &qdq));
-    std::vector<ErrorStats> st;
-    KW_RETURN_IF_ERROR(val_ev->evaluate(qdq, &st));
-    ++c.evaluations;
-    *v = Evaluator::mean(st, c.metric);
-    return Status::Ok();
-  };
+  auto validate = [&](const Raises& r, double* v) { return metric_of(c, r, v, val_ev.get()); };
 
   // Baseline and ranking.
   Raises raises;
