@@ -10,7 +10,7 @@ a one-input model, the .npy / raw files themselves. Evaluations stream over the 
                                          calibrated_data="calib/", node_type="node", verbose=True)
     dbg.plot_acc_error("debug_result/", "calib/", "out/")             # all / weight-only / activation-only
     dbg.runall("out/", "calib/", save_dir="debug_result/")           # one self-contained HTML report
-    dbg.auto_mixed_precision("config.yaml", target=0.999)     # node_info block for the yaml
+    dbg.auto_mixed_precision("config.yaml", target=0.999)            # node_info block for the yaml
 """
 
 import os as _os

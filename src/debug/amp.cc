@@ -326,20 +326,24 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
   KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, samples, {}, opt.threads, &c.ev));
   c.ev->set_binarize(opt.binarize);
   // Validation: as many other samples as there are evaluation samples (when the data has them), to check that the
-  // pruning did not fit the evaluation samples' noise.
-  std::unique_ptr<Evaluator> val_ev;
-  {
-    std::vector<size_t> val;
+  // pruning did not fit the evaluation samples' noise. Their evaluator (which runs the float model on them) is made
+  // at the first validation.
+  std::vector<size_t> val_samples;
+  if (opt.validate) {
     const std::set<size_t> used(samples.begin(), samples.end());
-    for (size_t i = 0; i < n && val.size() < samples.size(); ++i)
-      if (!used.count(i)) val.push_back(i);
-    if (opt.validate && val.size() >= 5) {
-      KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, val, {}, opt.threads, &val_ev));
-      val_ev->set_binarize(opt.binarize);
-      out->validation_samples = val.size();
-    }
+    for (size_t i = 0; i < n && val_samples.size() < samples.size(); ++i)
+      if (!used.count(i)) val_samples.push_back(i);
+    if (val_samples.size() < 5) val_samples.clear();
   }
-  auto validate = [&](const Raises& r, double* v) { return metric_of(c, r, v, val_ev.get()); };
+  std::unique_ptr<Evaluator> val_ev;
+  auto validate = [&](const Raises& r, double* v) -> Status {
+    if (!val_ev) {
+      KW_RETURN_IF_ERROR(Evaluator::create(c.optimized, &data, val_samples, {}, opt.threads, &val_ev));
+      val_ev->set_binarize(opt.binarize);
+      out->validation_samples = val_samples.size();
+    }
+    return metric_of(c, r, v, val_ev.get());
+  };
 
   // Baseline and ranking.
   Raises raises;
@@ -389,17 +393,17 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
         if (cr >= opt.target) {
           size_t passing = k;
           Raises best = r;
-          double best_cos = cr;
+          double best_value = cr;
           while (passing - failing > 1) {
             const size_t mid = failing + (passing - failing) / 2;
             Raises rm = top(mid);
             double cm = 0;
             KW_RETURN_IF_ERROR(metric_of(c, rm, &cm));
             say("  top " + std::to_string(mid) + " " + label + ": " + c.metric_label + " " + fmt(cm));
-            if (cm >= opt.target) passing = mid, best = rm, best_cos = cm;
+            if (cm >= opt.target) passing = mid, best = rm, best_value = cm;
             else failing = mid;
           }
-          cur = best_cos;
+          cur = best_value;
           raises = best;
           *found = true;
           return record("top " + std::to_string(passing), label, best);
@@ -535,7 +539,7 @@ Status auto_mixed_precision(const AmpOptions& opt, AmpResult* out, const std::fu
     }
     // Validation of the pruned set on the other samples: when it misses the target there, the latest state of the
     // pruning that meets it (bisection along the history, which only removes raises) is kept instead.
-    if (val_ev && cur >= opt.target) {
+    if (!val_samples.empty() && cur >= opt.target) {
       double v = 0;
       KW_RETURN_IF_ERROR(validate(raises, &v));
       say("validation on " + std::to_string(out->validation_samples) + " other samples: " + c.metric_label + " " + fmt(v));

@@ -31,7 +31,7 @@ enum class Metric { kCosine, kMse, kMre, kSqnr, kChebyshev, kMae, kTop1, kIou };
 // binarized at ErrorStats::binarize: segmentation and text-detection probability maps); error names the accepted ones.
 Status parse_metric(const std::string& name, Metric* out);
 const char* metric_name(Metric m);
-// True for cosine and sqnr (a larger value is better); false for the error metrics.
+// True for cosine, sqnr, top1 and iou (a larger value is better); false for the error metrics.
 bool higher_is_better(Metric m);
 
 // Running sums of a float reference vs a test tensor, over any number of samples (concatenation semantics).
@@ -118,7 +118,7 @@ class Evaluator {
   int threads() const { return threads_; }
   // The mean over the compared outputs of one metric.
   static double mean(const std::vector<ErrorStats>& s, Metric m);
-  // The threshold of the iou metric in evaluate() (default 0.5).
+  // The threshold of the iou metric in evaluate() and evaluate_tensors() (default 0.5).
   void set_binarize(float t) { binarize_ = t; }
   // The feeds of the k-th evaluated sample; the float model's executor.
   Status sample(size_t k, NamedTensors* feeds) const { return data_->sample(samples_[k], feeds); }

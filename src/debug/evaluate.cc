@@ -49,18 +49,17 @@ bool ErrorStats::add(const Tensor& ref, const Tensor& test) {
   const float* b = test.data<float>();
   const int64_t n = ref.numel();
   double d = 0, x = 0, y = 0, s = 0, ad = 0, ar = 0, mx = max_abs;
+  const float t = binarize;
+  int64_t in = 0, un = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double u = a[i], v = b[i], e = u - v;
     d += u * v, x += u * u, y += v * v, s += e * e, ad += std::fabs(e), ar += std::fabs(u);
     mx = std::max(mx, std::fabs(e));
+    const bool p = a[i] > t, q = b[i] > t;
+    in += p && q, un += p || q;
   }
   dot += d, na += x, nb += y, sq += s, abs_diff += ad, abs_ref += ar, max_abs = mx;
-  count += n;
-  const float t = binarize;
-  for (int64_t i = 0; i < n; ++i) {
-    const bool p = a[i] > t, q = b[i] > t;
-    inter += p && q, uni += p || q;
-  }
+  count += n, inter += in, uni += un;
   const int64_t c = ref.shape().empty() ? n : std::max<int64_t>(1, ref.shape().back());
   for (int64_t r = 0; r + c <= n; r += c) {
     const int64_t ia = std::max_element(a + r, a + r + c) - (a + r), ib = std::max_element(b + r, b + r + c) - (b + r);
@@ -229,7 +228,11 @@ Status Evaluator::evaluate_tensors(const std::vector<const ir::Model*>& models, 
                                             const std::vector<std::vector<Tensor>>& got) {
     for (size_t i = 0; i < got.size(); ++i)
       for (size_t j = 0; j < names.size(); ++j)
-        if (ref[j].dtype() == DType::kF32) (*out)[i][names[j]].add(ref[j], got[i][j]);
+        if (ref[j].dtype() == DType::kF32) {
+          ErrorStats& e = (*out)[i][names[j]];
+          e.binarize = binarize_;
+          e.add(ref[j], got[i][j]);
+        }
     return Status::Ok();
   });
 }
