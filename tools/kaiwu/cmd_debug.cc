@@ -184,7 +184,7 @@ void add(CLI::App* parent, const std::string& name, const std::string& help, std
   if (session) add_session_options(c, a.get());
   c->add_option("-s,--save-dir", a->save_dir, "Write the results into this folder");
   if (name == "sensitivity" || name == "runall") {
-    c->add_option("--metrics", a->metrics, "cosine-similarity, mse, mre, sqnr, chebyshev, mae (first ranks)")
+    c->add_option("--metrics", a->metrics, "cosine-similarity, mse, mre, sqnr, chebyshev, mae, top1, iou (maps binarized at 0.5); the first ranks")
         ->delimiter(',');
     c->add_option("--mode", a->mode, "single (quantize one item) or all_but_one");
   }
@@ -193,7 +193,7 @@ void add(CLI::App* parent, const std::string& name, const std::string& help, std
     c->add_option("-i,--interested-nodes", a->interested, "Only these items")->delimiter(',');
   }
   if (name == "accumulate") {
-    c->add_option("--metric", a->metric, "cosine-similarity, mse, mre, sqnr, chebyshev, mae");
+    c->add_option("--metric", a->metric, "cosine-similarity, mse, mre, sqnr, chebyshev, mae, top1, iou (maps binarized at 0.5)");
     c->add_flag("--average", a->average, "Running mean along the layers");
     c->add_option("--quantize-node", a->quantize_node, "One curve per node: only that node quantized")->delimiter(',');
     c->add_option("--non-quantize-node", a->non_quantize_node, "One curve: everything but these nodes quantized")
