@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "ops/qconv_kernel.h"
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "kernels/ref/qconv16.h"
 #include "kernels/ref/quantize.h"
 #include "kernels/x86/qconv16.h"
+#include "kernels/x86/qconv16_direct.h"
 #include "kernels/x86/qconv_onednn.h"
 #include "kernels/x86/quantize.h"
 #include "ops/conv_geometry.h"
@@ -56,8 +58,14 @@ class QConvKernel : public Kernel {
   // paths: fast16 (int16 x as two oneDNN int8 halves) or, for an 8-bit x, `fast` in raw int32 mode.
   bool wide = false;
   std::unique_ptr<kernels::x86::QConv16Onednn> fast16;
+  // int16 x, pointwise or depthwise, NHWC, constant symmetric int8 weights: the direct AVX-512 kernels (preferred).
+  std::unique_ptr<kernels::x86::QConv16Direct> direct16;
 
-  const char* impl_name() const override { return fast16 ? "onednn_int16_split" : (fast ? "onednn" : "ref"); }
+  const char* impl_name() const override {
+    if (direct16)
+      return direct16->kind() == kernels::x86::QConv16Direct::Kind::kPointwise ? "int16_direct_pw" : "int16_direct_dw";
+    return fast16 ? "onednn_int16_split" : (fast ? "onednn" : "ref");
+  }
 
   Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
     if (wide) return run_wide(in, out);
@@ -126,23 +134,39 @@ class QConvKernel : public Kernel {
       finite = finite && std::isfinite(mult[c]);
     }
     const int64_t total = out[0]->numel(), plane = g.out_plane;
+    if (direct16 && finite && x_zp == 0) {
+      const kernels::ref::QConvShape& s = g.shape;
+      const int64_t per_pixel = direct16->kind() == kernels::x86::QConv16Direct::Kind::kPointwise
+                                    ? s.in_channels * m
+                                    : s.kernel[1] * s.kernel[2] * m;
+      const int64_t grain = std::max<int64_t>(6, (262144 / (per_pixel + 1) + 5) / 6 * 6);
+      const int16_t* x = in[ix.x]->data<int16_t>();
+      void* y = out[0]->raw();
+      parallel_for(direct16->pixels(), grain, [&](int64_t b, int64_t e) {
+        direct16->run(x, bias, mult.data(), y_zp, yt, y, b, e);
+      });
+      return Status::Ok();
+    }
     const bool w_ok = w_zp_known_ok || kernels::x86::QConvOnednn::weights_supported(wt, w_zp.data(), m);
     if (finite && w_ok && (fast16 ? x_zp == 0 : fast != nullptr)) {
       const void* w = w_packed ? nullptr : in[ix.w]->raw();
       // Scratch without zero-filling (every element is written before it is read).
-      std::unique_ptr<int32_t[]> acc_lo(new int32_t[total]), acc_hi(fast16 ? new int32_t[total] : nullptr);
+      // Per-thread scratch, reused across runs: fresh allocations of this size fault in every page on every run.
+      namespace x86 = kernels::x86;
+      int32_t* acc_lo = static_cast<int32_t*>(x86::qconv16_scratch(1, total * sizeof(int32_t)));
+      int32_t* acc_hi = fast16 ? static_cast<int32_t*>(x86::qconv16_scratch(2, total * sizeof(int32_t))) : nullptr;
       if (fast16) {
         const int64_t nx = in[ix.x]->numel();
         const int16_t* x = in[ix.x]->data<int16_t>();
-        std::unique_ptr<uint8_t[]> lo(new uint8_t[nx]);
-        std::unique_ptr<int8_t[]> hi(new int8_t[nx]);
-        parallel_for(nx, 32768, [&](int64_t b, int64_t e) { kernels::x86::split_int16(x, lo.get(), hi.get(), b, e); });
-        KW_RETURN_IF_ERROR(fast16->run(lo.get(), hi.get(), w, acc_lo.get(), acc_hi.get()));
+        uint8_t* lo = static_cast<uint8_t*>(x86::qconv16_scratch(0, 2 * nx + 64));
+        int8_t* hi = reinterpret_cast<int8_t*>(lo + (nx + 63) / 64 * 64);
+        parallel_for(nx, 32768, [&](int64_t b, int64_t e) { x86::split_int16(x, lo, hi, b, e); });
+        KW_RETURN_IF_ERROR(fast16->run(lo, hi, w, acc_lo, acc_hi));
       } else {
-        KW_RETURN_IF_ERROR(fast->run(in[ix.x]->raw(), x_zp, w, nullptr, 0, acc_lo.get()));
+        KW_RETURN_IF_ERROR(fast->run(in[ix.x]->raw(), x_zp, w, nullptr, 0, acc_lo));
       }
-      const int32_t* lo_acc = acc_lo.get();
-      const int32_t* hi_acc = acc_hi.get();
+      const int32_t* lo_acc = acc_lo;
+      const int32_t* hi_acc = acc_hi;
       void* y = out[0]->raw();
       parallel_for(total, 16384, [&](int64_t b, int64_t e) {
         kernels::x86::requantize_split_s32(lo_acc, hi_acc, bias, yt, y, m, nhwc ? 1 : plane, mult.data(), y_zp, b, e);
@@ -315,6 +339,11 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
     }
     x86::QConvOnednnConfig c = raw_onednn_config(*k, init, ix);
     const Tensor* wv = value(init, ix.w);
+    if (x16 && k->nhwc && wv && k->wt == DType::kI8 && x86::QConv16Direct::supported(k->g.shape) &&
+        std::all_of(wz.begin(), wz.end(), [](int32_t z) { return z == 0; })) {
+      KW_RETURN_IF_ERROR(x86::QConv16Direct::create(k->g.shape, wv->data<int8_t>(), &k->direct16)
+                             .with_context(init.node.describe()));
+    }
     if (x16) {
       std::unique_ptr<x86::QConv16Onednn> f;
       if (x86::QConv16Onednn::create(c, &f).ok()) {

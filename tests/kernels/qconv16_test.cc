@@ -13,7 +13,9 @@
 
 #include "kernels/ref/qconv16.h"
 #include "core/parallel.h"
+#include "kernels/cpu_info.h"
 #include "kernels/x86/qconv16.h"
+#include "kernels/x86/qconv16_direct.h"
 
 namespace kaiwu::kernels {
 namespace {
@@ -153,6 +155,91 @@ TEST(QConv16, SplitPathMatchesReferenceBitForBit) {
   EXPECT_LT(saturated, compared / 2);
 }
 
+// The direct pointwise / depthwise kernels against the scalar reference: odd channel counts (vector tails), every
+// pixel-tile remainder, strides, dilations, asymmetric pads, 5x5 windows, the largest exact window with extreme
+// values, int16 / int8 / uint8 outputs, and ranges split at odd pixels. Results must be bit-identical.
+TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
+  std::vector<ConvCase> cs = {
+      {2, 1, 24, 36, 1, {1, 7, 9}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},       // pointwise
+      {2, 2, 17, 70, 1, {1, 5, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},       // odd C, M tail
+      {2, 1, 511, 5, 1, {1, 3, 4}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},       // C = kMaxSum
+      {2, 1, 96, 130, 1, {1, 1, 13}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},
+      {2, 1, 32, 32, 32, {1, 10, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},    // depthwise
+      {2, 2, 48, 48, 48, {1, 14, 13}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 1, 1}},    // stride 2
+      {2, 1, 19, 19, 19, {1, 9, 11}, {1, 5, 5}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}},     // 5x5, C tail
+      {2, 1, 40, 40, 40, {1, 12, 12}, {1, 3, 3}, {1, 1, 1}, {1, 2, 2}, {0, 2, 1}, {0, 1, 2}},    // dilated
+      {1, 1, 16, 16, 16, {1, 1, 20}, {1, 1, 3}, {1, 1, 2}, {1, 1, 1}, {0, 0, 1}, {0, 0, 0}},     // 1-D
+  };
+  std::mt19937 rng(99);
+  int64_t compared = 0;
+  int variant = 0;
+  for (const ConvCase& cc : cs) {
+    for (int v = 0; v < 3; ++v, ++variant) {
+      const DType yt = v == 0 ? DType::kI16 : (v == 1 ? DType::kI8 : DType::kU8);
+      const bool extreme = variant % 4 == 2;
+      const ref::QConvShape s = shape_of(cc);
+      ASSERT_EQ(x86::QConv16Direct::supported(s), kernels::cpu_info().avx512vnni) << variant;
+      if (!x86::QConv16Direct::supported(s)) continue;
+      const int64_t in_plane = s.in[1] * s.in[2], out_plane = s.out[1] * s.out[2];
+      const int64_t x_n = s.batch * s.in_channels * in_plane, y_n = s.batch * s.out_channels * out_plane;
+      const int64_t w_n = s.out_channels * (s.in_channels / s.group) * s.kernel[1] * s.kernel[2];
+      std::uniform_int_distribution<int> dx(-32768, 32767), dw(-128, 127), db(-2000000, 2000000);
+      std::vector<int16_t> x(x_n);
+      std::vector<int8_t> w(w_n);
+      std::vector<int32_t> bias(s.out_channels);
+      for (auto& e : x) e = static_cast<int16_t>(extreme ? -32768 : dx(rng));
+      for (auto& e : w) e = static_cast<int8_t>(extreme ? -128 : dw(rng));
+      for (auto& e : bias) e = db(rng);
+      std::vector<float> mult(s.out_channels);
+      const double k = static_cast<double>(w_n / s.out_channels);
+      for (auto& e : mult) e = static_cast<float>((yt == DType::kI16 ? 32768.0 : 128.0) / (32768.0 * 128.0 * std::sqrt(k)) *
+                                                  std::uniform_real_distribution<double>(0.3, 3.0)(rng));
+      const int32_t y_zp = yt == DType::kU8 ? 100 : (yt == DType::kI8 ? -3 : 7);
+      const int32_t* b = variant % 5 != 4 ? bias.data() : nullptr;
+      std::vector<int64_t> acc(y_n);
+      ref::qconv_s64(DType::kI16, x.data(), 0, DType::kI8, w.data(), nullptr, b, acc.data(), s, 0,
+                     s.batch * s.out_channels);
+      if (extreme && s.group == 1 && s.in_channels == x86::QConv16Direct::kMaxSum)
+        EXPECT_EQ(acc[0] - (b ? b[0] : 0), int64_t{511} << 22);  // the exact int32 limit is reached
+      const size_t es = yt == DType::kI16 ? 2 : 1;
+      std::vector<uint8_t> want(y_n * es), got(y_n * es, 0xAB);
+      ref::requantize_s64(acc.data(), yt, want.data(), s.out_channels, out_plane, mult.data(), y_zp, 0, y_n);
+      std::unique_ptr<x86::QConv16Direct> f;
+      ASSERT_TRUE(x86::QConv16Direct::create(s, w.data(), &f).ok());
+      const std::vector<int16_t> xin = permute(x, s.batch, s.in_channels, in_plane, true);
+      const int64_t pix = f->pixels(), mid = pix / 3 + 1;
+      f->run(xin.data(), b, mult.data(), y_zp, yt, got.data(), 0, mid);
+      f->run(xin.data(), b, mult.data(), y_zp, yt, got.data(), mid, pix);
+      if (es == 2) {
+        std::vector<int16_t> t(y_n);
+        std::memcpy(t.data(), got.data(), got.size());
+        t = permute(t, s.batch, s.out_channels, out_plane, false);
+        std::memcpy(got.data(), t.data(), got.size());
+      } else {
+        got = permute(got, s.batch, s.out_channels, out_plane, false);
+      }
+      int64_t diff = 0;
+      for (size_t i = 0; i < want.size(); ++i) diff += want[i] != got[i];
+      EXPECT_EQ(diff, 0) << "case " << variant << " yt " << dtype_name(yt);
+      compared += y_n;
+    }
+  }
+  if (kernels::cpu_info().avx512vnni) EXPECT_GT(compared, 20000);
+}
+
+TEST(QConv16, DirectKernelsRejectOtherShapes) {
+  ConvCase full{2, 1, 16, 32, 1, {1, 9, 9}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}};
+  ConvCase wide{2, 1, 512, 8, 1, {1, 4, 4}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
+  ConvCase strided{2, 1, 16, 16, 1, {1, 8, 8}, {1, 1, 1}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
+  ConvCase grouped{2, 1, 16, 32, 16, {1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}};
+  for (const ConvCase& cc : {full, wide, strided, grouped}) {
+    EXPECT_FALSE(x86::QConv16Direct::supported(shape_of(cc)));
+    std::unique_ptr<x86::QConv16Direct> f;
+    std::vector<int8_t> w(cc.m * cc.c / cc.group * cc.k[1] * cc.k[2]);
+    EXPECT_FALSE(x86::QConv16Direct::create(shape_of(cc), w.data(), &f).ok());
+  }
+}
+
 TEST(QConv16, ReferenceAccumulatesBeyondInt32) {
   // 1 output, 512 channels x 3x3 of 32767 * 127: 19.2e9, far beyond int32.
   ref::QConvShape s;
@@ -242,6 +329,62 @@ TEST(QConv16, DISABLED_SpeedResnetLayer) {
     EXPECT_EQ(std::memcmp(y_ref.data(), y_fast.data(), yn * 2), 0);
     std::cout << "int16 conv 1x64x56x56 3x3x64, 1 thread: reference " << ref_ms << " ms, split oneDNN ("
               << (nhwc ? "NHWC" : "NCHW") << ", " << f->impl_name() << ") " << best << " ms\n";
+  }
+}
+
+// Timing of the direct kernels against the split path on PP-OCR-det-like layers, one thread.
+// Disabled by default (run with --gtest_also_run_disabled_tests --gtest_filter=*Speed*).
+TEST(QConv16, DISABLED_SpeedDirect) {
+  if (!kernels::cpu_info().avx512vnni) GTEST_SKIP();
+  set_num_threads(1);
+  std::vector<ConvCase> cs = {
+      {2, 1, 192, 192, 1, {1, 40, 40}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},
+      {2, 1, 16, 32, 1, {1, 320, 320}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},
+      {2, 1, 384, 384, 1, {1, 20, 20}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},
+      {2, 1, 48, 48, 48, {1, 160, 160}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},
+      {2, 1, 192, 192, 192, {1, 40, 40}, {1, 5, 5}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}},
+  };
+  using clk = std::chrono::steady_clock;
+  std::mt19937 rng(5);
+  for (const ConvCase& cc : cs) {
+    const ref::QConvShape s = shape_of(cc);
+    const int64_t xn = s.in_channels * s.in[1] * s.in[2], yn = s.out_channels * s.out[1] * s.out[2];
+    std::vector<int16_t> x(xn), y(yn);
+    std::vector<int8_t> w(s.out_channels * (s.in_channels / s.group) * s.kernel[1] * s.kernel[2]);
+    for (auto& e : x) e = static_cast<int16_t>(std::uniform_int_distribution<int>(-32768, 32767)(rng));
+    for (auto& e : w) e = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
+    std::vector<int32_t> bias(s.out_channels, 1000);
+    std::vector<float> mult(s.out_channels, 1e-6f);
+    std::unique_ptr<x86::QConv16Direct> d;
+    ASSERT_TRUE(x86::QConv16Direct::create(s, w.data(), &d).ok());
+    x86::QConvOnednnConfig c;
+    c.shape = s;
+    for (int i = 0; i < 3; ++i) c.pads_end[i] = cc.pe[i];
+    c.xt = DType::kI16;
+    c.nhwc = true;
+    std::unique_ptr<x86::QConv16Onednn> f;
+    ASSERT_TRUE(x86::QConv16Onednn::create(c, &f).ok());
+    ASSERT_TRUE(f->pack_weights(w.data()).ok());
+    std::vector<uint8_t> lo(xn);
+    std::vector<int8_t> hi(xn);
+    std::vector<int32_t> alo(yn), ahi(yn);
+    double split = 1e30, direct = 1e30;
+    for (int rep = 0; rep < 7; ++rep) {
+      auto t0 = clk::now();
+      x86::split_int16(x.data(), lo.data(), hi.data(), 0, xn);
+      ASSERT_TRUE(f->run(lo.data(), hi.data(), nullptr, alo.data(), ahi.data()).ok());
+      x86::requantize_split_s32(alo.data(), ahi.data(), bias.data(), DType::kI16, y.data(), s.out_channels, 1,
+                                mult.data(), 0, 0, yn);
+      auto t1 = clk::now();
+      d->run(x.data(), bias.data(), mult.data(), 0, DType::kI16, y.data(), 0, d->pixels());
+      auto t2 = clk::now();
+      split = std::min(split, std::chrono::duration<double, std::milli>(t1 - t0).count());
+      direct = std::min(direct, std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    const double macs = static_cast<double>(yn) * (s.in_channels / s.group) * s.kernel[1] * s.kernel[2];
+    std::cout << "C" << s.in_channels << " M" << s.out_channels << " " << s.in[1] << "x" << s.in[2] << " k"
+              << s.kernel[1] << " g" << s.group << ": split " << split << " ms, direct " << direct << " ms ("
+              << macs / direct / 1e6 << " GMAC/s)\n";
   }
 }
 

@@ -45,7 +45,7 @@ void* onednn_int8_scratch(int slot, size_t bytes) {
     size_t n = 0;
     ~Buf() { std::free(p); }
   };
-  thread_local Buf bufs[3];
+  thread_local Buf bufs[6];
   Buf& b = bufs[slot];
   if (b.n < bytes) {
     std::free(b.p);

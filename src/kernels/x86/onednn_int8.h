@@ -18,7 +18,8 @@ bool onednn_int8_exact();
 bool onednn_int8_types_ok(DType xt, DType wt, DType yt);
 // oneDNN data type of u8 / i8 (anything else: s32).
 dnnl::memory::data_type onednn_int8_dt(DType t);
-// Per-thread scratch `slot` (0..2) of at least `bytes` bytes, 64-byte aligned, grown on demand.
+// Per-thread scratch `slot` (0..5) of at least `bytes` bytes, 64-byte aligned, grown on demand. Slots 0..2 serve one
+// primitive run (source, destination, weights); 3..5 hold the int16 convolution's halves and accumulators.
 void* onednn_int8_scratch(int slot, size_t bytes);
 // A one-element s32 memory over *v (runtime zero points).
 dnnl::memory onednn_s32_scalar(int32_t* v);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/ref/qconv16.h"
+#include "kernels/x86/onednn_int8.h"
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #include <immintrin.h>
@@ -42,6 +43,8 @@ Status QConv16Onednn::run(const uint8_t* lo, const int8_t* hi, const void* w, in
   KW_RETURN_IF_ERROR(lo_->run(lo, 0, w, nullptr, 0, acc_lo));
   return hi_->run(hi, 0, w, nullptr, 0, acc_hi);
 }
+
+void* qconv16_scratch(int slot, size_t bytes) { return onednn_int8_scratch(3 + slot, bytes); }
 
 void split_int16(const int16_t* x, uint8_t* lo, int8_t* hi, int64_t begin, int64_t end) {
   int64_t i = begin;

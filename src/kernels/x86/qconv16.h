@@ -28,6 +28,10 @@ class QConv16Onednn {
   std::unique_ptr<QConvOnednn> lo_, hi_;
 };
 
+// Per-thread scratch for one run (valid until the next call with the same slot on this thread): slot 0 the split
+// halves, 1 and 2 the accumulators.
+void* qconv16_scratch(int slot, size_t bytes);
+
 // lo[i] = x[i] & 255, hi[i] = x[i] >> 8 for i in [begin, end).
 void split_int16(const int16_t* x, uint8_t* lo, int8_t* hi, int64_t begin, int64_t end);
 
