@@ -95,9 +95,13 @@ std::string lower(std::string s) {
 }
 
 // One qtype of quant_config ("int8", "int16", "float32", "float16", "float") applied to a node.
-Status apply_qtype(const std::string& where, const std::string& node, const std::string& qtype,
+Status apply_qtype(const std::string& where, const std::string& node, const std::string& qtype, const ir::Graph& graph,
                    quant::QuantOptions* q) {
   const std::string t = lower(qtype);
+  if (q->all_int16 && t != "int16") {  // "every node int16" becomes the explicit set, so that this node can leave it
+    for (const auto& n : graph.nodes) q->int16_nodes.insert(n.name);
+    q->all_int16 = false;
+  }
   if (t == "int16") {
     q->int16_nodes.insert(node);
     q->float_nodes.erase(node);
@@ -174,7 +178,7 @@ Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, q
         const std::string t = kv.second["qtype"].as<std::string>();
         for (const auto& n : graph.nodes)
           if (lower(n.op_type) == op)
-            KW_RETURN_IF_ERROR(apply_qtype(key + ".op_config." + op, n.name, t, &q));
+            KW_RETURN_IF_ERROR(apply_qtype(key + ".op_config." + op, n.name, t, graph, &q));
       }
     if (qc["node_config"] && qc["node_config"].IsMap())
       for (const auto& kv : qc["node_config"]) {
@@ -183,7 +187,7 @@ Status quant_options(const config::CompileConfig& cfg, const ir::Graph& graph, q
         bool found = false;
         for (const auto& n : graph.nodes) found = found || n.name == node;
         if (!found) return not_found(key + ".node_config: no node named '" + node + "' in the model");
-        KW_RETURN_IF_ERROR(apply_qtype(key + ".node_config." + node, node, kv.second["qtype"].as<std::string>(), &q));
+        KW_RETURN_IF_ERROR(apply_qtype(key + ".node_config." + node, node, kv.second["qtype"].as<std::string>(), graph, &q));
       }
   }
   *out = std::move(q);

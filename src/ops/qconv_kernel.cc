@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <climits>
+#include <type_traits>
 #include "ops/qconv_kernel.h"
 
 #include <cmath>
@@ -60,6 +62,25 @@ class QConvKernel : public Kernel {
   std::unique_ptr<kernels::x86::QConv16Onednn> fast16;
   // int16 x, pointwise or depthwise, NHWC, constant symmetric int8 weights: the direct AVX-512 kernels (preferred).
   std::unique_ptr<kernels::x86::QConv16Direct> direct16;
+  // kaiwu.QLinearConv's y_min / y_max (a fused Relu / Clip in output units): the output is clamped to them.
+  bool clamped = false;
+  int32_t y_min = INT32_MIN, y_max = INT32_MAX;
+
+  // Clamps the output in place to [y_min, y_max] (the paths whose requantization does not take the bounds).
+  void clamp_output(Tensor* y) const {
+    if (!clamped) return;
+    auto apply = [&](auto* p) {
+      const int64_t n = y->numel();
+      parallel_for(n, 65536, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) p[i] = static_cast<std::remove_reference_t<decltype(*p)>>(std::clamp<int32_t>(p[i], y_min, y_max));
+      });
+    };
+    if (yt == DType::kI16) apply(y->data<int16_t>());
+    else if (yt == DType::kI8) apply(y->data<int8_t>());
+    else if (yt == DType::kU8) apply(y->data<uint8_t>());
+  }
+
+  bool ran_direct_ = false;  // the last run_wide used direct16 (which applied the clamp)
 
   const char* impl_name() const override {
     if (direct16)
@@ -68,7 +89,13 @@ class QConvKernel : public Kernel {
   }
 
   Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
-    if (wide) return run_wide(in, out);
+    const bool direct_clamps = wide && direct16;  // the direct kernels clamp inside (when they run)
+    Status st = wide ? run_wide(in, out) : run_narrow(in, out);
+    if (st.ok() && clamped && !(direct_clamps && ran_direct_)) clamp_output(out[0]);
+    return st;
+  }
+
+  Status run_narrow(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
     const int64_t m = g.shape.out_channels;
     const bool qlinear = ix.qlinear();
     const Tensor* xzt = opt_input(in, ix.x_zp);
@@ -134,7 +161,9 @@ class QConvKernel : public Kernel {
       finite = finite && std::isfinite(mult[c]);
     }
     const int64_t total = out[0]->numel(), plane = g.out_plane;
+    ran_direct_ = false;
     if (direct16 && finite && x_zp == 0) {
+      ran_direct_ = true;
       const kernels::ref::QConvShape& s = g.shape;
       const int64_t per_pixel = direct16->kind() == kernels::x86::QConv16Direct::Kind::kPointwise
                                     ? s.in_channels * m
@@ -143,7 +172,7 @@ class QConvKernel : public Kernel {
       const int16_t* x = in[ix.x]->data<int16_t>();
       void* y = out[0]->raw();
       parallel_for(direct16->pixels(), grain, [&](int64_t b, int64_t e) {
-        direct16->run(x, bias, mult.data(), y_zp, yt, y, b, e);
+        direct16->run(x, bias, mult.data(), y_zp, yt, y, b, e, y_min, y_max);
       });
       return Status::Ok();
     }
@@ -305,6 +334,11 @@ Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
                         shape_to_string(b.shape));
     }
   }
+  const ir::Node& node = ctx.node();
+  if (node.has_attr("y_min") || node.has_attr("y_max")) {
+    if (node.domain != "kaiwu" || !ix.qlinear()) return ctx.fail("y_min / y_max are attributes of kaiwu.QLinearConv only");
+    if (node.attr_int("y_min", INT32_MIN) > node.attr_int("y_max", INT32_MAX)) return ctx.fail("y_min > y_max");
+  }
   ctx.outputs[0] = {yt, nhwc ? nchw_to_nhwc(g.out_shape) : g.out_shape};
   return Status::Ok();
 }
@@ -320,6 +354,11 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
   k->wt = init.inputs[ix.w].dtype;
   k->yt = init.outputs[0].dtype;
   k->reference_only = init.reference_only;
+  if (init.node.has_attr("y_min") || init.node.has_attr("y_max")) {
+    k->clamped = true;
+    k->y_min = static_cast<int32_t>(std::clamp<int64_t>(init.node.attr_int("y_min", INT32_MIN), INT32_MIN, INT32_MAX));
+    k->y_max = static_cast<int32_t>(std::clamp<int64_t>(init.node.attr_int("y_max", INT32_MAX), INT32_MIN, INT32_MAX));
+  }
   const int64_t m = k->g.shape.out_channels;
   const bool qlinear = ix.qlinear();
   namespace x86 = kernels::x86;

@@ -195,6 +195,10 @@ Status create_resize_kernel(const KernelInit& init, DType t, const kernels::Resi
       if (!init.reference_only && (*out = nearest_gather_kernel<uint8_t>(p))) return Status::Ok();
       *out = ref_kernel<uint8_t>(p);
       return Status::Ok();
+    case DType::kI16:  // the int16 nodes of the fixed-point model (nearest resizes of int16 activations)
+      if (!init.reference_only && (*out = nearest_gather_kernel<int16_t>(p))) return Status::Ok();
+      *out = ref_kernel<int16_t>(p);
+      return Status::Ok();
     case DType::kI32: *out = ref_kernel<int32_t>(p); return Status::Ok();
     case DType::kI64: *out = ref_kernel<int64_t>(p); return Status::Ok();
     default:

@@ -29,9 +29,10 @@ bool is_nhwc_candidate(const ir::Node& n, const ops::GraphShapes& gs) {
   if (it == gs.desc.end() || it->second.shape.size() != 4) return false;
   const DType t = it->second.dtype;
   const bool q8 = t == DType::kI8 || t == DType::kU8;
-  // Integer ops of the fixed-point model: int8 convolution and average pooling.
+  // Integer ops of the fixed-point model: int8 / int16 convolution and average pooling.
   if ((q8 || t == DType::kI16) && n.domain.empty() && n.op_type == "QLinearConv") return true;
-  if (q8 && n.domain == "kaiwu" && (n.op_type == "QGlobalAveragePool" || n.op_type == "QAveragePool")) return true;
+  if ((q8 || t == DType::kI16) && n.domain == "kaiwu" && (n.op_type == "QGlobalAveragePool" || n.op_type == "QAveragePool"))
+    return true;
   // int8 max pooling (after the first int8 convolution of ResNets) stays in the NHWC chain of its neighbours.
   if (q8 && n.domain.empty() && n.op_type == "MaxPool") return n.outputs.size() < 2 || n.outputs[1].empty();
   if (t != DType::kF32) return false;

@@ -26,6 +26,7 @@ Status optimize_for_cpu(ir::Model& m, const CpuOptions& opt) {
     KW_RETURN_IF_ERROR(convert_to_nhwc(m, &changed));
     if (changed) KW_RETURN_IF_ERROR(optimize_transposes(m, &changed));
   }
+  if (opt.fuse) KW_RETURN_IF_ERROR(fuse_quantized_clamp(m, &changed));
   if (m.opsets.count("kaiwu") == 0) m.opsets["kaiwu"] = 1;
   return m.graph.verify();
 }

@@ -155,32 +155,44 @@ class Lowerer {
     return name;
   }
 
-  // QLut(QLut(x, T1), T2) with 8-bit tables and an intermediate read only there becomes QLut(x, T2 o T1): the
-  // same integers (each table is exact per value), one pass over the tensor instead of two.
+  // QLut(QLut(x, T1), T2) with an intermediate read only there becomes QLut(x, T2 o T1): the same integers (each
+  // table is exact per value), one pass over the tensor instead of two. T1 maps x's type (256 or 65536 entries) to
+  // the intermediate type, which T2's entries (256 or 65536) index.
   static void compose_tables(ir::Graph& g) {
-    auto is_lut8 = [&](const ir::Node& n) {
-      if (n.domain != "kaiwu" || n.op_type != "QLut" || n.inputs.size() != 2) return false;
+    auto table_of = [&](const ir::Node& n) -> const Tensor* {
+      if (n.domain != "kaiwu" || n.op_type != "QLut" || n.inputs.size() != 2) return nullptr;
       auto it = g.initializers.find(n.inputs[1]);
-      return it != g.initializers.end() && it->second.numel() == 256 && is_q8(it->second.dtype());
+      if (it == g.initializers.end() || !is_int_type(it->second.dtype())) return nullptr;
+      const int64_t e = it->second.numel();
+      return e == 256 || e == 65536 ? &it->second : nullptr;
+    };
+    auto entries_for = [](DType t) { return t == DType::kI16 ? int64_t{65536} : int64_t{256}; };
+    auto index_of = [](const Tensor& t, int64_t i) -> int64_t {  // entry i's value as an index into the next table
+      switch (t.dtype()) {
+        case DType::kI8: return t.data<int8_t>()[i] + 128;
+        case DType::kU8: return t.data<uint8_t>()[i];
+        default: return t.data<int16_t>()[i] + 32768;
+      }
     };
     for (bool again = true; again;) {
       again = false;
       auto uses = ir::uses_of(g);
       auto prod = g.producers();
       for (auto& second : g.nodes) {
-        if (!is_lut8(second)) continue;
+        const Tensor* t2 = table_of(second);
+        if (!t2) continue;
         auto pit = prod.find(second.inputs[0]);
         if (pit == prod.end()) continue;
         const ir::Node& first = g.nodes[pit->second];
-        if (!is_lut8(first) || uses[first.outputs[0]].size() != 1 || ir::is_graph_output(g, first.outputs[0])) continue;
-        const Tensor& t1 = g.initializers.at(first.inputs[1]);
-        const Tensor& t2 = g.initializers.at(second.inputs[1]);
-        Tensor t = Tensor::empty(t2.dtype(), {256});
-        for (int i = 0; i < 256; ++i) {
-          const int mid = t1.dtype() == DType::kI8 ? t1.data<int8_t>()[i] + 128 : t1.data<uint8_t>()[i];
-          if (t2.dtype() == DType::kI8) t.data<int8_t>()[i] = t2.data<int8_t>()[mid];
-          else t.data<uint8_t>()[i] = t2.data<uint8_t>()[mid];
-        }
+        const Tensor* t1 = table_of(first);
+        if (!t1 || uses[first.outputs[0]].size() != 1 || ir::is_graph_output(g, first.outputs[0])) continue;
+        if (t2->numel() != entries_for(t1->dtype())) continue;
+        const int64_t n = t1->numel();
+        Tensor t = Tensor::empty(t2->dtype(), {n});
+        const size_t es = dtype_size(t2->dtype());
+        const uint8_t* src = static_cast<const uint8_t*>(t2->raw());
+        uint8_t* dst = static_cast<uint8_t*>(t.raw());
+        for (int64_t i = 0; i < n; ++i) std::memcpy(dst + i * es, src + index_of(*t1, i) * es, es);
         const std::string name = ir::unique_value_name(g, second.inputs[1] + "_composed");
         g.initializers[name] = std::move(t);
         second.inputs = {first.inputs[0], name};
@@ -471,13 +483,14 @@ class Lowerer {
     if (n.inputs.size() != 2 || !dequantized(n.inputs[0], &a) || !dequantized(n.inputs[1], &b))
       return "inputs are not dequantized tensors";
     if (!requantized(n.outputs[0], &y, consumed)) return "output is not quantized";
-    // An 8-bit activation with a quantized scalar constant (x * a, x + b: PP-LCNet's learnable affine ops) is a
-    // unary function of x: one table, which later merges with the tables next to it.
+    // An activation with a quantized scalar constant (x * a, x + b: PP-LCNet's learnable affine ops) is a unary
+    // function of x: one table (256 entries for an 8-bit x, 65536 for int16), which later merges with the tables
+    // next to it.
     for (size_t act = 0; act < 2; ++act) {
       const QTensor& x = act == 0 ? a : b;
       const QTensor& c = act == 0 ? b : a;
       const Tensor* cv = init(c.q);
-      if (init(x.q) || !cv || cv->numel() != 1 || cv->rank() > 1 || !is_q8(x.t) || !is_q8(y.t)) continue;
+      if (init(x.q) || !cv || cv->numel() != 1 || cv->rank() > 1 || !is_int_type(x.t) || !is_int_type(y.t)) continue;
       auto table = tabulate(n, x, y, act);
       if (!table) break;
       std::string tn = add_scalar(n.name + "_table", std::move(*table));

@@ -140,7 +140,7 @@ TEST(QLinearConvInt16, AllKernelsMatchTheFormula) {
                             {DType::kU8, DType::kI16, 7, 0},    {DType::kI16, DType::kI8, 0, -128},
                             {DType::kI16, DType::kU8, 0, 3},    {DType::kI16, DType::kI16, 5, -2}};
   const Conv2d shapes[] = {{1, 16, 9, 11, 24, 3, 1, 1, 1}, {2, 12, 8, 7, 12, 3, 2, 1, 12}, {1, 96, 5, 5, 7, 3, 1, 0, 1},
-                           {1, 8, 6, 6, 10, 1, 1, 0, 2}};
+                           {1, 8, 6, 6, 10, 1, 1, 0, 2}, {1, 41, 6, 5, 33, 1, 1, 0, 1}};
   std::mt19937 rng(77);
   int variant = 0;
   for (const TypeCase& tc : types)
@@ -187,6 +187,23 @@ TEST(QLinearConvInt16, AllKernelsMatchTheFormula) {
               for (int64_t i = 0; i < y.numel(); ++i) diff += y.get_i64(i) != want.get_i64(i);
               EXPECT_EQ(diff, 0) << "nhwc " << nhwc << " const_w " << const_w << " ref " << ref << " threads "
                                  << threads;
+              if (!nhwc) continue;
+              // kaiwu.QLinearConv's y_min / y_max (a fused Relu / Clip): the same outputs, clamped.
+              const int64_t lo = tc.yt == DType::kI16 ? -100 : (tc.yt == DType::kU8 ? 20 : -50);
+              const int64_t hi = tc.yt == DType::kI16 ? 5000 : (tc.yt == DType::kU8 ? 200 : 60);
+              aa["y_min"] = optest::ai(lo);
+              aa["y_max"] = optest::ai(hi);
+              st = run_node("kaiwu", "QLinearConv", ins, aa, ref, threads, &y);
+              ASSERT_TRUE(st.ok()) << st.to_string();
+              y = permute(y, false);
+              int64_t cdiff = 0, clamped = 0;
+              for (int64_t i = 0; i < y.numel(); ++i) {
+                const int64_t v = want.get_i64(i), c = std::min(std::max(v, lo), hi);
+                cdiff += y.get_i64(i) != c;
+                clamped += c != v;
+              }
+              EXPECT_EQ(cdiff, 0) << "clamped, const_w " << const_w << " ref " << ref << " threads " << threads;
+              EXPECT_GT(clamped, 0);
             }
     }
 }
@@ -202,6 +219,16 @@ TEST(QLinearConvInt16, RejectsInt16Weights) {
   Status st = run_node("", "QLinearConv", ins, {}, true, 1, &y);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.to_string().find("int16"), std::string::npos) << st.to_string();
+  // y_min / y_max: kaiwu.QLinearConv only, and ordered.
+  ins[3] = konst(random_int(DType::kI8, {2, 2, 1, 1}, rng));
+  ins[5] = konst(Tensor::zeros(DType::kI8, {2}));
+  st = run_node("", "QLinearConv", ins, {{"y_min", optest::ai(0)}}, true, 1, &y);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.to_string().find("kaiwu.QLinearConv only"), std::string::npos) << st.to_string();
+  st = run_node("kaiwu", "QLinearConv", ins, {{"y_min", optest::ai(5)}, {"y_max", optest::ai(4)}}, true, 1, &y);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.to_string().find("y_min > y_max"), std::string::npos) << st.to_string();
+  ASSERT_TRUE(run_node("kaiwu", "QLinearConv", ins, {{"y_min", optest::ai(0)}}, true, 1, &y).ok());
 }
 
 TEST(QLutInt16, WideTablesMatchIndexing) {

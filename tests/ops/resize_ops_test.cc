@@ -125,6 +125,13 @@ TEST(ResizeOp, IntegerTensors) {
   ASSERT_EQ(y[0].dtype(), DType::kU8);
   EXPECT_EQ(std::vector<uint8_t>(y[0].data<uint8_t>(), y[0].data<uint8_t>() + 8),
             (std::vector<uint8_t>{0, 0, 100, 100, 200, 200, 255, 255}));
+  // int16 (the int16 nodes of the fixed-point model): the gather kernel, equal to the reference.
+  Tensor x16 = Tensor::from_vector<int16_t>({-32768, -5, 7, 32767, 1000, -1000}, {1, 2, 1, 3});
+  auto y16 = run_both("Resize", 13, {fed(x16), none(), scales({1, 1, 2, 2})}, {{"mode", as("nearest")}}, 0, 0);
+  ASSERT_EQ(y16[0].dtype(), DType::kI16);
+  EXPECT_EQ(std::vector<int16_t>(y16[0].data<int16_t>(), y16[0].data<int16_t>() + 12),
+            (std::vector<int16_t>{-32768, -32768, -5, -5, 7, 7, -32768, -32768, -5, -5, 7, 7}));
+  EXPECT_EQ(impl_of("Resize", 13, {fed(x16), none(), scales({1, 1, 2, 2})}), "gather");
 }
 
 TEST(ResizeOp, ErrorsNameTheProblem) {

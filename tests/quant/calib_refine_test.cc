@@ -307,6 +307,26 @@ TEST(CalibRefine, NodeInfoTypesSelectNodesOrTensors) {
   EXPECT_EQ(q.int16_tensors, (std::set<std::string>{"t", "r"}));
 }
 
+// quant_config groups override earlier ones: all_node_type int16, then one node back to int8 by node_config.
+TEST(CalibRefine, NodeConfigOverridesAllNodeTypeInt16) {
+  ir::Model m = pair_model("Relu");
+  config::CompileConfig cfg;
+  cfg.calibration.quant_config_json =
+      R"({"model_config": {"all_node_type": "int16"}, "node_config": {"b": {"qtype": "int8"}, "act": {"qtype": "float32"}}})";
+  quant::QuantOptions q;
+  ASSERT_TRUE(compiler::quant_options(cfg, m.graph, &q).ok());
+  EXPECT_FALSE(q.all_int16);
+  EXPECT_EQ(q.int16_nodes.count("a"), 1u);
+  EXPECT_EQ(q.int16_nodes.count("b"), 0u);
+  EXPECT_EQ(q.int16_nodes.count("act"), 0u);
+  EXPECT_EQ(q.float_nodes, (std::set<std::string>{"act"}));
+  // Without overrides the flag stays.
+  cfg.calibration.quant_config_json = R"({"model_config": {"all_node_type": "int16"}})";
+  quant::QuantOptions all;
+  ASSERT_TRUE(compiler::quant_options(cfg, m.graph, &all).ok());
+  EXPECT_TRUE(all.all_int16);
+}
+
 TEST(CalibRefine, QuantConfigKeys) {
   config::CompileConfig cfg;
   compiler::RefineOptions o;

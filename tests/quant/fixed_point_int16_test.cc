@@ -5,6 +5,7 @@
 // Models: one built in code with every lowered pattern, and the fmnist CNN when /work/shared has it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -275,6 +276,75 @@ TEST(FixedPointInt16, AllInt16PatternNetLowersEveryNode) {
       EXPECT_EQ(t.dtype(), DType::kI16);
     }
   check_agreement(net, q, f, "d", 6, true, {"c2", "a", "sw", "cc"});
+}
+
+// A PP-LCNet block, all int16: conv -> HardSwish -> Mul(scalar) -> Add(scalar) (the learnable affine) -> conv ->
+// Relu -> conv -> Sigmoid. The activation chain becomes one composed 65536-entry table (no QMul / QAdd); the Relu after the
+// int16 convolution is a clamp table that the CPU passes fuse into the convolution (y_min / y_max). Both models
+// agree with the QDQ model like the pattern net.
+TEST(FixedPointInt16, AffineChainComposesAndReluClampFuses) {
+  Builder b;
+  b.input("x", {1, 8, 6, 6});
+  b.constant("w1", test::random_f32({16, 8, 1, 1}, 31, -0.6f, 0.6f));
+  b.constant("w2", test::random_f32({16, 16, 1, 1}, 32, -0.4f, 0.4f));
+  b.constant("w3", test::random_f32({4, 16, 1, 1}, 33, -0.4f, 0.4f));
+  b.constant("sa", Tensor::from_vector<float>({1.3f}));
+  b.constant("sb", Tensor::from_vector<float>({-0.2f}));
+  b.node("conv1", "Conv", {"x", "w1"}, {"c1"});
+  b.node("hs", "HardSwish", {"c1"}, {"h"});
+  b.node("lab_mul", "Mul", {"h", "sa"}, {"hm"});
+  b.node("lab_add", "Add", {"hm", "sb"}, {"ha"});
+  b.node("conv2", "Conv", {"ha", "w2"}, {"c2"});
+  b.node("relu2", "Relu", {"c2"}, {"r2"});
+  b.node("conv3", "Conv", {"r2", "w3"}, {"c3"});
+  b.node("sig_out", "Sigmoid", {"c3"}, {"y"});
+  b.output("y", {1, 4, 6, 6});
+  const Net net{b.m, "x", "y", {1, 8, 6, 6}};
+  quant::QuantOptions qo;
+  qo.all_int16 = true;
+  ir::Model q = qdq_model(net, qo);
+  ir::Model f;
+  quant::LowerReport r;
+  ASSERT_TRUE(quant::lower_to_fixed_point(q, &f, &r).ok());
+  check_report(r, {"sig_out"}, {}, true);
+  if (std::getenv("KW_INT16_DEBUG"))
+    for (const auto& n : f.graph.nodes) std::printf("  %s %s %s -> %s\n", n.name.c_str(), n.op_type.c_str(), n.inputs[0].c_str(), n.outputs[0].c_str());
+  EXPECT_EQ(count_op(f.graph, "kaiwu", "QMul"), 0);
+  EXPECT_EQ(count_op(f.graph, "kaiwu", "QAdd"), 0);
+  EXPECT_EQ(count_op(f.graph, "kaiwu", "QLut"), 2);  // hs o mul o add, and relu2's clamp
+  int clamp_tables = 0;
+  for (const auto& n : f.graph.nodes)
+    if (n.op_type == "QLut") {
+      const Tensor& t = f.graph.initializers.at(n.inputs[1]);
+      EXPECT_EQ(t.numel(), 65536);
+      bool clamp = true;  // T[i] = clamp(i - 32768, T[0], T[65535])
+      const int16_t* v = t.data<int16_t>();
+      for (int64_t i = 0; i < 65536 && clamp; ++i) clamp = v[i] == std::clamp<int64_t>(i - 32768, v[0], v[65535]);
+      clamp_tables += clamp;
+    }
+  EXPECT_EQ(clamp_tables, 1);
+  // The CPU passes fuse the clamp into conv2 (NHWC kaiwu.QLinearConv); the optimized run (direct int16 kernels,
+  // fused clamp) is bit-identical to the plain one, and both agree with the QDQ model.
+  ir::Model opt = f;
+  ASSERT_TRUE(passes::optimize_for_cpu(opt).ok());
+  EXPECT_EQ(count_op(opt.graph, "kaiwu", "QLut"), 1);
+  int fused = 0;
+  for (const auto& n : opt.graph.nodes) fused += n.op_type == "QLinearConv" && n.has_attr("y_min");
+  EXPECT_EQ(fused, 1);
+  for (unsigned seed = 40; seed < 44; ++seed) {
+    NamedTensors feeds = {{"x", test::random_f32(net.shape, seed, net.lo, net.hi)}};
+    // Same float kernels (the Sigmoid) in both runs, so any difference would come from the integer ops.
+    auto a = run(f, feeds, {"y", "r2_quantized"}, false, 1), c = run(f, feeds, {"y"}, true, 2);
+    auto want = run(q, feeds, {"y"}, false, 1, true);
+    ASSERT_EQ(a.size(), 2u);
+    ASSERT_EQ(c.size(), 1u);
+    ASSERT_EQ(want.size(), 1u);
+    EXPECT_EQ(std::memcmp(a[0].raw(), c[0].raw(), a[0].nbytes()), 0);
+    EXPECT_GE(cosine(want[0], a[0]), 0.99999);
+    int64_t negative = 0;  // the clamp holds: relu2's int16 output is never below its zero point
+    for (int64_t k = 0; k < a[1].numel(); ++k) negative += a[1].data<int16_t>()[k] < 0;
+    EXPECT_EQ(negative, 0);
+  }
 }
 
 // Each node in turn as the only int16 node: int8 / int16 boundaries at every kind of op.

@@ -178,6 +178,7 @@ template void resize<float>(const ResizeParams&, const float*, float*);
 template void resize<double>(const ResizeParams&, const double*, double*);
 template void resize<int8_t>(const ResizeParams&, const int8_t*, int8_t*);
 template void resize<uint8_t>(const ResizeParams&, const uint8_t*, uint8_t*);
+template void resize<int16_t>(const ResizeParams&, const int16_t*, int16_t*);
 template void resize<int32_t>(const ResizeParams&, const int32_t*, int32_t*);
 template void resize<int64_t>(const ResizeParams&, const int64_t*, int64_t*);
 

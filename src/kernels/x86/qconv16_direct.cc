@@ -229,7 +229,7 @@ void run_depthwise(const ref::QConvShape& s, const int16_t* wd, const int16_t* x
 template <typename Y>
 void run_typed(QConv16Direct::Kind kind, const ref::QConvShape& s, const int16_t* wp, const int16_t* wd,
                const int16_t* x, const int32_t* bias, const float* mult, int32_t y_zp, Y* y, int64_t begin,
-               int64_t end) {
+               int64_t end, int32_t y_min, int32_t y_max) {
   const bool dw = kind == QConv16Direct::Kind::kDepthwise;
   const int64_t m = s.out_channels, mp = (m + 31) / 32 * 32;
   // Channel tables padded to 32 (the padded lanes are computed, then masked off at the store); for depthwise in the
@@ -242,8 +242,9 @@ void run_typed(QConv16Direct::Kind kind, const ref::QConvShape& s, const int16_t
     b[i] = bias ? bias[o] : 0.0;
     md[i] = static_cast<double>(mult[o]);
   }
-  Requant q{b.data(), md.data(), _mm512_set1_pd(double{std::numeric_limits<Y>::lowest()} - y_zp),
-            _mm512_set1_pd(double{std::numeric_limits<Y>::max()} - y_zp), _mm256_set1_epi32(y_zp)};
+  const double lo = std::max<double>(std::numeric_limits<Y>::lowest(), y_min);
+  const double hi = std::min<double>(std::numeric_limits<Y>::max(), y_max);
+  Requant q{b.data(), md.data(), _mm512_set1_pd(lo - y_zp), _mm512_set1_pd(hi - y_zp), _mm256_set1_epi32(y_zp)};
   if (!dw) return run_pointwise(s, wp, x, q, y, begin, end);
   const std::vector<int16_t> zeros(mp, 0);
   run_depthwise(s, wd, x, zeros.data(), q, y, begin, end);
@@ -253,21 +254,21 @@ void run_typed(QConv16Direct::Kind kind, const ref::QConvShape& s, const int16_t
 #endif
 
 void QConv16Direct::run(const int16_t* x, const int32_t* bias, const float* mult, int32_t y_zp, DType yt, void* y,
-                        int64_t begin, int64_t end) const {
+                        int64_t begin, int64_t end, int32_t y_min, int32_t y_max) const {
 #ifdef KW_QCONV16_DIRECT
   switch (yt) {
     case DType::kU8:
-      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<uint8_t*>(y), begin, end);
+      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<uint8_t*>(y), begin, end, y_min, y_max);
       break;
     case DType::kI8:
-      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int8_t*>(y), begin, end);
+      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int8_t*>(y), begin, end, y_min, y_max);
       break;
     default:
-      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int16_t*>(y), begin, end);
+      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int16_t*>(y), begin, end, y_min, y_max);
       break;
   }
 #else
-  (void)x, (void)bias, (void)mult, (void)y_zp, (void)yt, (void)y, (void)begin, (void)end;
+  (void)x, (void)bias, (void)mult, (void)y_zp, (void)yt, (void)y, (void)begin, (void)end, (void)y_min, (void)y_max;
 #endif
 }
 
