@@ -103,7 +103,7 @@ void classify(const ir::Node& n, const NodeShapes& s, LayerCost* c) {
   else if (op.rfind("Reduce", 0) == 0 || op == "Softmax" || op == "LogSoftmax" || op == "LayerNormalization" ||
            op == "InstanceNormalization" || op == "ArgMax" || op == "ArgMin")
     c->kernel = "reduce";
-  else if (op == "QLut") c->kernel = "lut";
+  else if (op == "QLut") c->kernel = in(0) && in(0)->dtype == DType::kI16 ? "lut16" : "lut";  // gathers vs byte permutes
   else if (n.domain == "kaiwu" || op == "QuantizeLinear" || op == "DequantizeLinear" || op.rfind("QLinear", 0) == 0 ||
            int_out)
     c->kernel = "eltwise_q";
