@@ -1,8 +1,7 @@
-#include "ops/qconv_kernel.h"
-
 #include <algorithm>
 #include <climits>
 #include <type_traits>
+#include "ops/qconv_kernel.h"
 
 #include <cmath>
 #include <cstring>
@@ -15,7 +14,6 @@
 #include "kernels/x86/qconv16.h"
 #include "kernels/x86/qconv16_direct.h"
 #include "kernels/x86/qconv_onednn.h"
-#include "kernels/x86/qelementwise.h"
 #include "kernels/x86/quantize.h"
 #include "ops/conv_geometry.h"
 #include "ops/quant_common.h"
@@ -49,9 +47,6 @@ void permute_channels(const void* src, void* dst, int64_t n, int64_t c, int64_t 
       }
 }
 
-// kaiwu.QLinearConv's optional input 9: a fused QLut table (see QConvKernel::tabled).
-constexpr int kTableInput = 9;
-
 class QConvKernel : public Kernel {
  public:
   QConvInputs ix;
@@ -67,11 +62,6 @@ class QConvKernel : public Kernel {
   std::unique_ptr<kernels::x86::QConv16Onednn> fast16;
   // int16 x, pointwise or depthwise, NHWC, constant symmetric int8 weights: the direct AVX-512 kernels (preferred).
   std::unique_ptr<kernels::x86::QConv16Direct> direct16;
-  // kaiwu.QLinearConv's input 9: a fused QLut (65536 entries, indexed by the int16 requantized value) whose dtype
-  // is the output's; yt is then int16 (the table's index) and out_t the table's type. table_pad: the table + 4 bytes.
-  bool tabled = false;
-  DType out_t = DType::kU8;
-  std::vector<uint8_t> table_pad;
   // kaiwu.QLinearConv's y_min / y_max (a fused Relu / Clip in output units): the output is clamped to them.
   bool clamped = false;
   int32_t y_min = INT32_MIN, y_max = INT32_MAX;
@@ -99,34 +89,10 @@ class QConvKernel : public Kernel {
   }
 
   Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
-    if (tabled) {
-      // The direct kernels apply clamp and table themselves; the other paths write int16 first.
-      if (direct16 && direct_ready(in)) return run_wide(in, out);
-      Tensor mid = Tensor::empty(DType::kI16, out[0]->shape());
-      std::vector<Tensor*> o = {&mid};
-      KW_RETURN_IF_ERROR(run_wide(in, o));
-      if (clamped) clamp_output(&mid);
-      const int16_t* v = mid.data<int16_t>();
-      void* y = out[0]->raw();
-      const void* t = table_pad.data();
-      const DType tt = out_t;
-      parallel_for(mid.numel(), 32768, [&](int64_t b, int64_t e) { kernels::x86::qlut_wide(DType::kI16, v, tt, t, y, b, e); });
-      return Status::Ok();
-    }
     const bool direct_clamps = wide && direct16;  // the direct kernels clamp inside (when they run)
     Status st = wide ? run_wide(in, out) : run_narrow(in, out);
     if (st.ok() && clamped && !(direct_clamps && ran_direct_)) clamp_output(out[0]);
     return st;
-  }
-
-  // True if run_wide will take the direct kernel (x zero point 0, finite multipliers).
-  bool direct_ready(const std::vector<const Tensor*>& in) const {
-    const Tensor* xzt = opt_input(in, ix.x_zp);
-    if (xzt && xzt->get_i64(0) != 0) return false;
-    const float xs = static_cast<float>(in[ix.x_scale]->get_f64(0)), ys = static_cast<float>(in[ix.y_scale]->get_f64(0));
-    for (float w : expand(read_scales(*in[ix.w_scale]), g.shape.out_channels))
-      if (!std::isfinite(xs * w / ys)) return false;
-    return true;
   }
 
   Status run_narrow(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
@@ -206,8 +172,7 @@ class QConvKernel : public Kernel {
       const int16_t* x = in[ix.x]->data<int16_t>();
       void* y = out[0]->raw();
       parallel_for(direct16->pixels(), grain, [&](int64_t b, int64_t e) {
-        direct16->run(x, bias, mult.data(), y_zp, tabled ? out_t : yt, y, b, e, y_min, y_max,
-                      tabled ? table_pad.data() : nullptr);
+        direct16->run(x, bias, mult.data(), y_zp, yt, y, b, e, y_min, y_max);
       });
       return Status::Ok();
     }
@@ -370,14 +335,6 @@ Status infer_qconv(InferContext& ctx, const QConvInputs& ix) {
     }
   }
   const ir::Node& node = ctx.node();
-  if (node.domain == "kaiwu" && ix.qlinear() && ctx.has_input(kTableInput)) {  // a fused QLut after the int16 output
-    const TensorDesc& t = ctx.input(kTableInput);
-    if (yt != DType::kI16) return ctx.fail("a table (input 9) needs an int16 y_zero_point");
-    if (!(is_q8(t.dtype) || t.dtype == DType::kI16) || t.shape != Shape{65536})
-      return ctx.fail("table (input 9) must be 1-D with 65536 int8, uint8 or int16 entries, got " +
-                      std::string(dtype_name(t.dtype)) + " " + shape_to_string(t.shape));
-    yt = t.dtype;
-  }
   if (node.has_attr("y_min") || node.has_attr("y_max")) {
     if (node.domain != "kaiwu" || !ix.qlinear()) return ctx.fail("y_min / y_max are attributes of kaiwu.QLinearConv only");
     if (node.attr_int("y_min", INT32_MIN) > node.attr_int("y_max", INT32_MAX)) return ctx.fail("y_min > y_max");
@@ -396,16 +353,6 @@ Status create_qconv(const KernelInit& init, const QConvInputs& ix, std::unique_p
   k->xt = init.inputs[ix.x].dtype;
   k->wt = init.inputs[ix.w].dtype;
   k->yt = init.outputs[0].dtype;
-  if (init.node.domain == "kaiwu" && ix.qlinear() && static_cast<int>(init.node.inputs.size()) > kTableInput &&
-      !init.node.inputs[kTableInput].empty()) {
-    const Tensor* tv = value(init, kTableInput);
-    if (!tv) return init.fail("the table (input 9) must be a constant");
-    k->tabled = true;
-    k->out_t = k->yt;
-    k->yt = DType::kI16;
-    k->table_pad.assign(tv->nbytes() + 4, 0);
-    std::memcpy(k->table_pad.data(), tv->raw(), tv->nbytes());
-  }
   k->reference_only = init.reference_only;
   if (init.node.has_attr("y_min") || init.node.has_attr("y_max")) {
     k->clamped = true;

@@ -1,5 +1,4 @@
-// kaiwu.QLinearConv with an int16 output + its QLut -> the convolution with y_min / y_max (a clamp table) or with
-// the table as input 9 (any other table) (see passes.h).
+// kaiwu.QLinearConv with an int16 output + a clamp table -> the convolution with y_min / y_max (see passes.h).
 #include <algorithm>
 #include <cstdint>
 
@@ -35,27 +34,19 @@ Status fuse_quantized_clamp(ir::Model& m, bool* changed) {
     const ir::Node& lut = g.nodes[li];
     if (lut.domain != "kaiwu" || lut.op_type != "QLut" || lut.inputs.size() != 2 || lut.outputs.size() != 1) continue;
     auto t = g.initializers.find(lut.inputs[1]);
-    if (t == g.initializers.end() || t->second.numel() != 65536) continue;  // an int16 X
+    int64_t lo = 0, hi = 0;
+    if (t == g.initializers.end() || !is_clamp_table(t->second, &lo, &hi)) continue;
     auto p = prod.find(lut.inputs[0]);
     if (p == prod.end() || drop[p->second]) continue;
     ir::Node& conv = g.nodes[p->second];
     if (conv.domain != "kaiwu" || conv.op_type != "QLinearConv" || conv.outputs.size() != 1) continue;
     if (uses[conv.outputs[0]].size() != 1 || ir::is_graph_output(g, conv.outputs[0])) continue;
-    const bool has_table = conv.inputs.size() > 9 && !conv.inputs[9].empty();
-    if (has_table) continue;  // the output is already a table's
-    int64_t lo = 0, hi = 0;
-    if (is_clamp_table(t->second, &lo, &hi)) {
-      // Clamps compose: an earlier fused one narrows further.
-      lo = std::max(lo, conv.attr_int("y_min", lo));
-      hi = std::min(hi, conv.attr_int("y_max", hi));
-      if (lo > hi) continue;
-      conv.attrs["y_min"] = ir::Attribute::make_int(lo);
-      conv.attrs["y_max"] = ir::Attribute::make_int(hi);
-    } else {
-      if (conv.inputs.size() < 8) continue;  // not the QLinearConv signature
-      conv.inputs.resize(10);  // bias (8) stays as it is, or empty
-      conv.inputs[9] = lut.inputs[1];
-    }
+    // Clamps compose: an earlier fused one narrows further.
+    lo = std::max(lo, conv.attr_int("y_min", lo));
+    hi = std::min(hi, conv.attr_int("y_max", hi));
+    if (lo > hi) continue;
+    conv.attrs["y_min"] = ir::Attribute::make_int(lo);
+    conv.attrs["y_max"] = ir::Attribute::make_int(hi);
     conv.outputs[0] = lut.outputs[0];
     drop[li] = true;
     *changed = true;

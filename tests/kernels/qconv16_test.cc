@@ -4,7 +4,6 @@
 // run-time weights, with accumulators beyond int32. Results must be bit-identical.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -226,65 +225,6 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
     }
   }
   if (kernels::cpu_info().avx512vnni) EXPECT_GT(compared, 20000);
-}
-
-// Fused tails of the direct kernels: a clamp (y_min / y_max) and a 65536-entry table of int16 / int8 / uint8
-// applied to the int16 requantized value: equal to the reference requantization to int16, clamped, looked up.
-TEST(QConv16, DirectKernelsFuseClampAndTable) {
-  if (!kernels::cpu_info().avx512vnni) GTEST_SKIP() << "no AVX-512 VNNI";
-  std::vector<ConvCase> cs = {
-      {2, 1, 37, 40, 1, {1, 5, 7}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},
-      {2, 1, 40, 40, 40, {1, 9, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},
-      {2, 1, 24, 24, 24, {1, 9, 9}, {1, 5, 5}, {1, 2, 2}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}},
-  };
-  std::mt19937 rng(7);
-  for (const ConvCase& cc : cs)
-    for (DType tt : {DType::kI16, DType::kI8, DType::kU8}) {
-      const ref::QConvShape s = shape_of(cc);
-      const int64_t in_plane = s.in[1] * s.in[2], out_plane = s.out[1] * s.out[2];
-      const int64_t x_n = s.batch * s.in_channels * in_plane, y_n = s.batch * s.out_channels * out_plane;
-      const int64_t w_n = s.out_channels * (s.in_channels / s.group) * s.kernel[1] * s.kernel[2];
-      std::uniform_int_distribution<int> dx(-32768, 32767), dw(-128, 127);
-      std::vector<int16_t> x(x_n);
-      std::vector<int8_t> w(w_n);
-      for (auto& e : x) e = static_cast<int16_t>(dx(rng));
-      for (auto& e : w) e = static_cast<int8_t>(dw(rng));
-      std::vector<float> mult(s.out_channels);
-      const double k = static_cast<double>(w_n / s.out_channels);
-      for (auto& e : mult) e = static_cast<float>(1.0 / (128.0 * std::sqrt(k)) * std::uniform_real_distribution<double>(0.3, 3.0)(rng));
-      const int32_t y_zp = 11, y_min = -20000, y_max = 25000;
-      // The table: random entries of tt, plus 4 bytes of padding.
-      const size_t es = tt == DType::kI16 ? 2 : 1;
-      std::vector<uint8_t> table(65536 * es + 4, 0);
-      for (size_t i = 0; i < 65536 * es; ++i) table[i] = static_cast<uint8_t>(rng());
-      std::vector<int64_t> acc(y_n);
-      ref::qconv_s64(DType::kI16, x.data(), 0, DType::kI8, w.data(), nullptr, nullptr, acc.data(), s, 0,
-                     s.batch * s.out_channels);
-      std::vector<int16_t> v(y_n);
-      ref::requantize_s64(acc.data(), DType::kI16, v.data(), s.out_channels, out_plane, mult.data(), y_zp, 0, y_n);
-      std::vector<uint8_t> want(y_n * es);
-      int64_t clamped = 0;
-      for (int64_t i = 0; i < y_n; ++i) {
-        const int32_t c = std::clamp<int32_t>(v[i], y_min, y_max);
-        clamped += c != v[i];
-        std::memcpy(&want[i * es], &table[static_cast<size_t>(c + 32768) * es], es);
-      }
-      EXPECT_GT(clamped, 0);
-      std::unique_ptr<x86::QConv16Direct> f;
-      ASSERT_TRUE(x86::QConv16Direct::create(s, w.data(), &f).ok());
-      const std::vector<int16_t> xin = permute(x, s.batch, s.in_channels, in_plane, true);
-      std::vector<uint8_t> got(y_n * es);
-      f->run(xin.data(), nullptr, mult.data(), y_zp, tt, got.data(), 0, f->pixels(), y_min, y_max, table.data());
-      if (es == 2) {
-        std::vector<int16_t> t(y_n);
-        std::memcpy(t.data(), got.data(), got.size());
-        t = permute(t, s.batch, s.out_channels, out_plane, false);
-        std::memcpy(got.data(), t.data(), got.size());
-      } else {
-        got = permute(got, s.batch, s.out_channels, out_plane, false);
-      }
-      EXPECT_EQ(got, want) << dtype_name(tt) << " group " << s.group;
-    }
 }
 
 TEST(QConv16, DirectKernelsRejectOtherShapes) {

@@ -81,20 +81,7 @@ struct Requant {
   const double* mult;
   __m512d vlo, vhi;  // the output range minus the zero point
   __m256i vz;
-  const void* table = nullptr;  // a fused QLut: 65536 entries (+ 4 bytes of padding) indexed by the int16 value
-  DType table_t = DType::kI16;
 };
-
-// The fused table applied to 16 int16-range int32 lanes (gathers read 4 bytes at the entry; the entry is extended).
-inline __m512i apply_table(__m512i v, const Requant& q) {
-  if (!q.table) return v;
-  const __m512i idx = _mm512_add_epi32(v, _mm512_set1_epi32(32768));
-  switch (q.table_t) {
-    case DType::kI16: return _mm512_srai_epi32(_mm512_slli_epi32(_mm512_i32gather_epi32(idx, q.table, 2), 16), 16);
-    case DType::kI8: return _mm512_srai_epi32(_mm512_slli_epi32(_mm512_i32gather_epi32(idx, q.table, 1), 24), 24);
-    default: return _mm512_and_si512(_mm512_i32gather_epi32(idx, q.table, 1), _mm512_set1_epi32(0xff));
-  }
-}
 
 // acc + bias and the product are formed in double: |acc + bias| < 2^33 is exact there, as in ref::requantize_s64.
 // Clamping to the integer bounds before rounding equals rounding then clamping, and adding the zero point after
@@ -115,7 +102,7 @@ inline __m512i requant16(__m512i acc, const double* bias, const double* mult, co
 // 16 accumulators of the channels [c, c + 16) -> y (masked to the channels that exist).
 template <typename Y>
 inline void requant_store16(__m512i acc, int64_t c, const Requant& q, Y* y, __mmask16 k) {
-  const __m512i v = apply_table(requant16(acc, q.bias + c, q.mult + c, q), q);
+  const __m512i v = requant16(acc, q.bias + c, q.mult + c, q);
   if constexpr (sizeof(Y) == 2) _mm512_mask_cvtepi32_storeu_epi16(y, k, v);
   else _mm512_mask_cvtepi32_storeu_epi8(y, k, v);
 }
@@ -230,8 +217,8 @@ void run_depthwise(const ref::QConvShape& s, const int16_t* wd, const int16_t* x
         acc_hi = _mm512_add_epi32(acc_hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(x0, x1), _mm512_loadu_si512(wpair + 32)));
       }
       // packs interleaves per 128-bit lane: lo (8L..8L+3) then hi (8L+4..8L+7), i.e. channels in order.
-      const __m512i v = _mm512_packs_epi32(apply_table(requant16(acc_lo, q.bias + cb * 32, q.mult + cb * 32, q), q),
-                                           apply_table(requant16(acc_hi, q.bias + cb * 32 + 16, q.mult + cb * 32 + 16, q), q));
+      const __m512i v = _mm512_packs_epi32(requant16(acc_lo, q.bias + cb * 32, q.mult + cb * 32, q),
+                                           requant16(acc_hi, q.bias + cb * 32 + 16, q.mult + cb * 32 + 16, q));
       Y* yp = y + p * c + cb * 32;
       if constexpr (sizeof(Y) == 2) _mm512_mask_storeu_epi16(yp, k, v);
       else _mm512_mask_cvtepi16_storeu_epi8(yp, k, v);
@@ -242,7 +229,7 @@ void run_depthwise(const ref::QConvShape& s, const int16_t* wd, const int16_t* x
 template <typename Y>
 void run_typed(QConv16Direct::Kind kind, const ref::QConvShape& s, const int16_t* wp, const int16_t* wd,
                const int16_t* x, const int32_t* bias, const float* mult, int32_t y_zp, Y* y, int64_t begin,
-               int64_t end, int32_t y_min, int32_t y_max, const void* table, DType table_t) {
+               int64_t end, int32_t y_min, int32_t y_max) {
   const bool dw = kind == QConv16Direct::Kind::kDepthwise;
   const int64_t m = s.out_channels, mp = (m + 31) / 32 * 32;
   // Channel tables padded to 32 (the padded lanes are computed, then masked off at the store); for depthwise in the
@@ -255,11 +242,9 @@ void run_typed(QConv16Direct::Kind kind, const ref::QConvShape& s, const int16_t
     b[i] = bias ? bias[o] : 0.0;
     md[i] = static_cast<double>(mult[o]);
   }
-  // With a table the requantization targets int16 (the table's index), else Y.
-  const double lo = std::max<double>(table ? -32768.0 : double{std::numeric_limits<Y>::lowest()}, y_min);
-  const double hi = std::min<double>(table ? 32767.0 : double{std::numeric_limits<Y>::max()}, y_max);
-  Requant q{b.data(), md.data(), _mm512_set1_pd(lo - y_zp), _mm512_set1_pd(hi - y_zp), _mm256_set1_epi32(y_zp),
-            table, table_t};
+  const double lo = std::max<double>(std::numeric_limits<Y>::lowest(), y_min);
+  const double hi = std::min<double>(std::numeric_limits<Y>::max(), y_max);
+  Requant q{b.data(), md.data(), _mm512_set1_pd(lo - y_zp), _mm512_set1_pd(hi - y_zp), _mm256_set1_epi32(y_zp)};
   if (!dw) return run_pointwise(s, wp, x, q, y, begin, end);
   const std::vector<int16_t> zeros(mp, 0);
   run_depthwise(s, wd, x, zeros.data(), q, y, begin, end);
@@ -269,25 +254,21 @@ void run_typed(QConv16Direct::Kind kind, const ref::QConvShape& s, const int16_t
 #endif
 
 void QConv16Direct::run(const int16_t* x, const int32_t* bias, const float* mult, int32_t y_zp, DType yt, void* y,
-                        int64_t begin, int64_t end, int32_t y_min, int32_t y_max, const void* table) const {
+                        int64_t begin, int64_t end, int32_t y_min, int32_t y_max) const {
 #ifdef KW_QCONV16_DIRECT
   switch (yt) {
     case DType::kU8:
-      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<uint8_t*>(y), begin, end, y_min,
-                y_max, table, yt);
+      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<uint8_t*>(y), begin, end, y_min, y_max);
       break;
     case DType::kI8:
-      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int8_t*>(y), begin, end, y_min,
-                y_max, table, yt);
+      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int8_t*>(y), begin, end, y_min, y_max);
       break;
     default:
-      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int16_t*>(y), begin, end, y_min,
-                y_max, table, yt);
+      run_typed(kind_, s_, wp_.data(), wd_.data(), x, bias, mult, y_zp, static_cast<int16_t*>(y), begin, end, y_min, y_max);
       break;
   }
 #else
-  (void)x, (void)bias, (void)mult, (void)y_zp, (void)yt, (void)y, (void)begin, (void)end, (void)y_min, (void)y_max,
-      (void)table;
+  (void)x, (void)bias, (void)mult, (void)y_zp, (void)yt, (void)y, (void)begin, (void)end, (void)y_min, (void)y_max;
 #endif
 }
 

@@ -32,11 +32,10 @@ class QConv16Direct {
   // Output pixels (batch x output plane): the unit of run's ranges.
   int64_t pixels() const { return s_.batch * s_.out[1] * s_.out[2]; }
   // y[p, :] for the output pixels p in [begin, end) of NHWC x (int16) into NHWC y (yt: u8 / i8 / i16):
-  // v = clamp(rne((double)(conv(x, w) + bias) * mult[m]) + y_zp, lo, hi) with [lo, hi] = yt's range (int16's with
-  // a table) intersected with [y_min, y_max] (a fused Relu / Clip); y = v, or table[v + 32768] with a fused QLut
-  // (65536 entries of yt, plus 4 readable bytes after the last). bias: M or null; mult: M finite multipliers.
+  // y = clamp(rne((double)(conv(x, w) + bias) * mult[m]) + y_zp, lo, hi) with [lo, hi] = yt's range intersected
+  // with [y_min, y_max] (a fused Relu / Clip). bias: M or null; mult: M finite multipliers.
   void run(const int16_t* x, const int32_t* bias, const float* mult, int32_t y_zp, DType yt, void* y, int64_t begin,
-           int64_t end, int32_t y_min = INT32_MIN, int32_t y_max = INT32_MAX, const void* table = nullptr) const;
+           int64_t end, int32_t y_min = INT32_MIN, int32_t y_max = INT32_MAX) const;
 
  private:
   ref::QConvShape s_;
