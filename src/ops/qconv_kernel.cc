@@ -83,8 +83,11 @@ class QConvKernel : public Kernel {
   bool ran_direct_ = false;  // the last run_wide used direct16 (which applied the clamp)
 
   const char* impl_name() const override {
-    if (direct16)
-      return direct16->kind() == kernels::x86::QConv16Direct::Kind::kPointwise ? "int16_direct_pw" : "int16_direct_dw";
+    if (direct16) {
+      using K = kernels::x86::QConv16Direct::Kind;
+      const K kind = direct16->kind();
+      return kind == K::kPointwise ? "int16_direct_pw" : (kind == K::kDepthwise ? "int16_direct_dw" : "int16_direct");
+    }
     return fast16 ? "onednn_int16_split" : (fast ? "onednn" : "ref");
   }
 
@@ -165,9 +168,9 @@ class QConvKernel : public Kernel {
     if (direct16 && finite && x_zp == 0) {
       ran_direct_ = true;
       const kernels::ref::QConvShape& s = g.shape;
-      const int64_t per_pixel = direct16->kind() == kernels::x86::QConv16Direct::Kind::kPointwise
-                                    ? s.in_channels * m
-                                    : s.kernel[1] * s.kernel[2] * m;
+      const int64_t per_pixel = direct16->kind() == kernels::x86::QConv16Direct::Kind::kDepthwise
+                                    ? s.kernel[1] * s.kernel[2] * m
+                                    : s.in_channels * s.kernel[1] * s.kernel[2] * m;
       const int64_t grain = std::max<int64_t>(6, (262144 / (per_pixel + 1) + 5) / 6 * 6);
       const int16_t* x = in[ix.x]->data<int16_t>();
       void* y = out[0]->raw();

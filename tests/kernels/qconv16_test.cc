@@ -169,6 +169,11 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
       {2, 1, 19, 19, 19, {1, 9, 11}, {1, 5, 5}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}},     // 5x5, C tail
       {2, 1, 40, 40, 40, {1, 12, 12}, {1, 3, 3}, {1, 1, 1}, {1, 2, 2}, {0, 2, 1}, {0, 1, 2}},    // dilated
       {1, 1, 16, 16, 16, {1, 1, 20}, {1, 1, 3}, {1, 1, 2}, {1, 1, 1}, {0, 0, 1}, {0, 0, 0}},     // 1-D
+      {2, 1, 96, 24, 1, {1, 9, 10}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},      // full, 2 flushes
+      {2, 2, 16, 16, 1, {1, 13, 11}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 0}},     // stride 2
+      {2, 1, 17, 40, 1, {1, 12, 9}, {1, 5, 3}, {1, 1, 2}, {1, 2, 1}, {0, 3, 1}, {0, 2, 1}},      // dilated, odd C
+      {2, 1, 300, 20, 1, {1, 4, 5}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 1, 1}},      // flush every tap
+      {2, 1, 16, 8, 1, {1, 8, 8}, {1, 1, 1}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},        // strided 1x1
   };
   std::mt19937 rng(99);
   int64_t compared = 0;
@@ -176,7 +181,7 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
   for (const ConvCase& cc : cs) {
     for (int v = 0; v < 3; ++v, ++variant) {
       const DType yt = v == 0 ? DType::kI16 : (v == 1 ? DType::kI8 : DType::kU8);
-      const bool extreme = variant % 4 == 2;
+      const bool extreme = variant % 4 == 2 || (cc.c == 96 && cc.k[1] == 3 && v == 1);  // the latter: int64 flushes
       const ref::QConvShape s = shape_of(cc);
       ASSERT_EQ(x86::QConv16Direct::supported(s), kernels::cpu_info().avx512vnni) << variant;
       if (!x86::QConv16Direct::supported(s)) continue;
@@ -201,6 +206,8 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
                      s.batch * s.out_channels);
       if (extreme && s.group == 1 && s.in_channels == x86::QConv16Direct::kMaxSum)
         EXPECT_EQ(acc[0] - (b ? b[0] : 0), int64_t{511} << 22);  // the exact int32 limit is reached
+      if (extreme && s.group == 1 && s.in_channels == 96 && s.kernel[1] == 3)  // beyond int32: partial sums go to int64
+        EXPECT_GT(acc[(s.out[1] / 2) * s.out[2] + s.out[2] / 2] - (b ? b[0] : 0), int64_t{1} << 31);
       const size_t es = yt == DType::kI16 ? 2 : 1;
       std::vector<uint8_t> want(y_n * es), got(y_n * es, 0xAB);
       ref::requantize_s64(acc.data(), yt, want.data(), s.out_channels, out_plane, mult.data(), y_zp, 0, y_n);
@@ -228,14 +235,15 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
 }
 
 TEST(QConv16, DirectKernelsRejectOtherShapes) {
-  ConvCase full{2, 1, 16, 32, 1, {1, 9, 9}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}};
   ConvCase wide{2, 1, 512, 8, 1, {1, 4, 4}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
-  ConvCase strided{2, 1, 16, 16, 1, {1, 8, 8}, {1, 1, 1}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
+  ConvCase wide3{2, 1, 600, 8, 1, {1, 5, 5}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}};
   ConvCase grouped{2, 1, 16, 32, 16, {1, 8, 8}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}};
-  for (const ConvCase& cc : {full, wide, strided, grouped}) {
+  ConvCase three_d{3, 1, 4, 6, 1, {5, 6, 7}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
+  ConvCase stem{2, 1, 3, 16, 1, {1, 16, 16}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}};
+  for (const ConvCase& cc : {wide, wide3, grouped, three_d, stem}) {
     EXPECT_FALSE(x86::QConv16Direct::supported(shape_of(cc)));
     std::unique_ptr<x86::QConv16Direct> f;
-    std::vector<int8_t> w(cc.m * cc.c / cc.group * cc.k[1] * cc.k[2]);
+    std::vector<int8_t> w(cc.m * cc.c / cc.group * cc.k[0] * cc.k[1] * cc.k[2]);
     EXPECT_FALSE(x86::QConv16Direct::create(shape_of(cc), w.data(), &f).ok());
   }
 }
@@ -343,6 +351,8 @@ TEST(QConv16, DISABLED_SpeedDirect) {
       {2, 1, 384, 384, 1, {1, 20, 20}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}},
       {2, 1, 48, 48, 48, {1, 160, 160}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},
       {2, 1, 192, 192, 192, {1, 40, 40}, {1, 5, 5}, {1, 1, 1}, {1, 1, 1}, {0, 2, 2}, {0, 2, 2}},
+      {2, 1, 96, 24, 1, {1, 160, 160}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},
+      {2, 1, 3, 16, 1, {1, 640, 640}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}},
   };
   using clk = std::chrono::steady_clock;
   std::mt19937 rng(5);

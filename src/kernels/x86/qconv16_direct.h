@@ -5,6 +5,8 @@
 //     with the requantization applied to the accumulators in registers.
 //   - depthwise: group == C == M, any window (at most kMaxSum taps), stride, dilation and padding. Channels in
 //     vectors of 32, taps in pairs (vpmaddwd).
+//   - full: any other one-group 2-D convolution with 16 <= C <= kMaxSum: the pointwise GEMM per tap over row pointers
+//     (a zero row for padding), partial sums moved from int32 to int64 every kMaxSum / C taps.
 // Every product is at most 2^22 in magnitude, so kMaxSum of them fit int32 exactly; the requantization is that of
 // ref::requantize_s64 (acc + bias in int64, times the multiplier in double, round half to even, + zero point,
 // saturate). Bit-identical to the scalar reference (ref/qconv16.h). Pure: pointers in, pointers out.
@@ -23,8 +25,10 @@ namespace kaiwu::kernels::x86 {
 class QConv16Direct {
  public:
   static constexpr int64_t kMaxSum = 511;  // 511 * 2^22 < 2^31
-  enum class Kind { kPointwise, kDepthwise };
-  // True when this build has the kernels (AVX-512 with VNNI) and s is a pointwise or depthwise 2-D (or 1-D) shape.
+  enum class Kind { kPointwise, kDepthwise, kFull };
+  // True when this build has the kernels (AVX-512 with VNNI) and s is a 2-D (or 1-D) shape: pointwise, depthwise, or
+  // one group with 16 <= C <= kMaxSum (full: the taps' pointwise products, int32 partial sums moved to int64 every
+  // kMaxSum / C taps, so any window stays exact).
   static bool supported(const ref::QConvShape& s);
   // w: [M, C / group, kernel...] int8 of zero point 0, copied and packed.
   static Status create(const ref::QConvShape& s, const int8_t* w, std::unique_ptr<QConv16Direct>* out);
@@ -40,7 +44,7 @@ class QConv16Direct {
  private:
   ref::QConvShape s_;
   Kind kind_ = Kind::kPointwise;
-  std::vector<int16_t> wp_;  // pointwise: [M / 16 blocks][ceil(C / 2)][16 lanes][2]
+  std::vector<int16_t> wp_;  // pointwise: [M / 16 blocks][ceil(C / 2)][16 lanes][2]; full: [blocks][taps][..]
   std::vector<int16_t> wd_;  // depthwise: [tap pairs][M / 32 blocks][lo, hi][32] (see create)
 };
 
