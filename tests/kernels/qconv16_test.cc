@@ -72,6 +72,46 @@ std::vector<T> permute(const std::vector<T>& v, int64_t n, int64_t c, int64_t p,
   return r;
 }
 
+// Random int16 x, int8 w, int32 bias and multipliers that put the outputs around yt's range (some saturate).
+// extreme 1: x at +-32767/-32768 and w 127; extreme 2: every product at its largest, (-32768) * (-128) = 2^22.
+struct ConvData {
+  std::vector<int16_t> x;
+  std::vector<int8_t> w;
+  std::vector<int32_t> bias;
+  std::vector<float> mult;
+};
+
+ConvData make_conv_data(const ref::QConvShape& s, DType yt, int extreme, std::mt19937& rng) {
+  const int64_t x_n = s.batch * s.in_channels * s.in[0] * s.in[1] * s.in[2];
+  const int64_t w_n = s.out_channels * (s.in_channels / s.group) * s.kernel[0] * s.kernel[1] * s.kernel[2];
+  std::uniform_int_distribution<int> dx(-32768, 32767), dw(-128, 127), db(-2000000, 2000000);
+  ConvData d;
+  d.x.resize(x_n);
+  d.w.resize(w_n);
+  d.bias.resize(s.out_channels);
+  d.mult.resize(s.out_channels);
+  for (auto& e : d.x)
+    e = static_cast<int16_t>(extreme == 1 ? (dx(rng) & 1 ? 32767 : -32768) : (extreme == 2 ? -32768 : dx(rng)));
+  for (auto& e : d.w) e = static_cast<int8_t>(extreme == 1 ? 127 : (extreme == 2 ? -128 : dw(rng)));
+  for (auto& e : d.bias) e = db(rng);
+  const double k = static_cast<double>(w_n / s.out_channels);
+  for (auto& e : d.mult)
+    e = static_cast<float>((yt == DType::kI16 ? 32768.0 : 128.0) / (32768.0 * 128.0 * std::sqrt(k)) *
+                           std::uniform_real_distribution<double>(0.3, 3.0)(rng));
+  return d;
+}
+
+// NHWC output bytes (elements of es bytes) back to NCHW.
+std::vector<uint8_t> nhwc_bytes_to_nchw(const std::vector<uint8_t>& got, size_t es, int64_t n, int64_t c, int64_t p) {
+  if (es == 1) return permute(got, n, c, p, false);
+  std::vector<int16_t> t(got.size() / 2);
+  std::memcpy(t.data(), got.data(), got.size());
+  t = permute(t, n, c, p, false);
+  std::vector<uint8_t> r(got.size());
+  std::memcpy(r.data(), t.data(), r.size());
+  return r;
+}
+
 TEST(QConv16, SplitPathMatchesReferenceBitForBit) {
   if (!x86::QConvOnednn::types_supported(DType::kU8, DType::kI8, DType::kI32)) GTEST_SKIP() << "no AVX-512 VNNI";
   std::mt19937 rng(321);
@@ -85,19 +125,8 @@ TEST(QConv16, SplitPathMatchesReferenceBitForBit) {
       const ref::QConvShape s = shape_of(cc);
       const int64_t in_plane = s.in[0] * s.in[1] * s.in[2], out_plane = s.out[0] * s.out[1] * s.out[2];
       const int64_t x_n = s.batch * s.in_channels * in_plane, y_n = s.batch * s.out_channels * out_plane;
-      const int64_t w_n = s.out_channels * (s.in_channels / s.group) * s.kernel[0] * s.kernel[1] * s.kernel[2];
-      std::uniform_int_distribution<int> dx(-32768, 32767), dw(-128, 127), db(-2000000, 2000000);
-      std::vector<int16_t> x(x_n);
-      std::vector<int8_t> w(w_n);
-      std::vector<int32_t> bias(s.out_channels);
-      for (auto& e : x) e = static_cast<int16_t>(extreme ? (dx(rng) & 1 ? 32767 : -32768) : dx(rng));
-      for (auto& e : w) e = static_cast<int8_t>(extreme ? 127 : dw(rng));
-      for (auto& e : bias) e = db(rng);
-      std::vector<float> mult(s.out_channels);
-      // Scales that put the outputs around the int16 range (some saturate).
-      const double k = static_cast<double>(w_n / s.out_channels);
-      for (auto& e : mult) e = static_cast<float>((yt == DType::kI16 ? 32768.0 : 128.0) / (32768.0 * 128.0 * std::sqrt(k)) *
-                                                  std::uniform_real_distribution<double>(0.3, 3.0)(rng));
+      const ConvData d = make_conv_data(s, yt, extreme ? 1 : 0, rng);
+      const auto& [x, w, bias, mult] = d;
       const int32_t y_zp = yt == DType::kU8 ? 100 : (yt == DType::kI8 ? -3 : 0);
       const int32_t* b = bias_on ? bias.data() : nullptr;
       // Reference (NCHW).
@@ -131,16 +160,7 @@ TEST(QConv16, SplitPathMatchesReferenceBitForBit) {
       const int64_t inner = nhwc ? 1 : out_plane;
       x86::requantize_split_s32(alo.data(), ahi.data(), b, yt, got.data(), s.out_channels, inner, mult.data(), y_zp, 0, mid);
       x86::requantize_split_s32(alo.data(), ahi.data(), b, yt, got.data(), s.out_channels, inner, mult.data(), y_zp, mid, y_n);
-      if (nhwc) {
-        if (es == 2) {
-          std::vector<int16_t> t(y_n);
-          std::memcpy(t.data(), got.data(), got.size());
-          t = permute(t, s.batch, s.out_channels, out_plane, false);
-          std::memcpy(got.data(), t.data(), got.size());
-        } else {
-          got = permute(got, s.batch, s.out_channels, out_plane, false);
-        }
-      }
+      if (nhwc) got = nhwc_bytes_to_nchw(got, es, s.batch, s.out_channels, out_plane);
       int64_t diff = 0;
       for (size_t i = 0; i < want.size(); ++i) diff += want[i] != got[i];
       EXPECT_EQ(diff, 0) << "case " << variant << " nhwc " << nhwc << " yt " << dtype_name(yt);
@@ -186,28 +206,20 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
       ASSERT_EQ(x86::QConv16Direct::supported(s), kernels::cpu_info().avx512vnni) << variant;
       if (!x86::QConv16Direct::supported(s)) continue;
       const int64_t in_plane = s.in[1] * s.in[2], out_plane = s.out[1] * s.out[2];
-      const int64_t x_n = s.batch * s.in_channels * in_plane, y_n = s.batch * s.out_channels * out_plane;
-      const int64_t w_n = s.out_channels * (s.in_channels / s.group) * s.kernel[1] * s.kernel[2];
-      std::uniform_int_distribution<int> dx(-32768, 32767), dw(-128, 127), db(-2000000, 2000000);
-      std::vector<int16_t> x(x_n);
-      std::vector<int8_t> w(w_n);
-      std::vector<int32_t> bias(s.out_channels);
-      for (auto& e : x) e = static_cast<int16_t>(extreme ? -32768 : dx(rng));
-      for (auto& e : w) e = static_cast<int8_t>(extreme ? -128 : dw(rng));
-      for (auto& e : bias) e = db(rng);
-      std::vector<float> mult(s.out_channels);
-      const double k = static_cast<double>(w_n / s.out_channels);
-      for (auto& e : mult) e = static_cast<float>((yt == DType::kI16 ? 32768.0 : 128.0) / (32768.0 * 128.0 * std::sqrt(k)) *
-                                                  std::uniform_real_distribution<double>(0.3, 3.0)(rng));
+      const int64_t y_n = s.batch * s.out_channels * out_plane;
+      const ConvData d = make_conv_data(s, yt, extreme ? 2 : 0, rng);
+      const auto& [x, w, bias, mult] = d;
       const int32_t y_zp = yt == DType::kU8 ? 100 : (yt == DType::kI8 ? -3 : 7);
       const int32_t* b = variant % 5 != 4 ? bias.data() : nullptr;
       std::vector<int64_t> acc(y_n);
       ref::qconv_s64(DType::kI16, x.data(), 0, DType::kI8, w.data(), nullptr, b, acc.data(), s, 0,
                      s.batch * s.out_channels);
-      if (extreme && s.group == 1 && s.in_channels == x86::QConv16Direct::kMaxSum)
+      if (extreme && s.group == 1 && s.in_channels == x86::QConv16Direct::kMaxSum) {
         EXPECT_EQ(acc[0] - (b ? b[0] : 0), int64_t{511} << 22);  // the exact int32 limit is reached
-      if (extreme && s.group == 1 && s.in_channels == 96 && s.kernel[1] == 3)  // beyond int32: partial sums go to int64
+      }
+      if (extreme && s.group == 1 && s.in_channels == 96 && s.kernel[1] == 3) {  // beyond int32: int64 partial sums
         EXPECT_GT(acc[(s.out[1] / 2) * s.out[2] + s.out[2] / 2] - (b ? b[0] : 0), int64_t{1} << 31);
+      }
       const size_t es = yt == DType::kI16 ? 2 : 1;
       std::vector<uint8_t> want(y_n * es), got(y_n * es, 0xAB);
       ref::requantize_s64(acc.data(), yt, want.data(), s.out_channels, out_plane, mult.data(), y_zp, 0, y_n);
@@ -217,21 +229,16 @@ TEST(QConv16, DirectKernelsMatchReferenceBitForBit) {
       const int64_t pix = f->pixels(), mid = pix / 3 + 1;
       f->run(xin.data(), b, mult.data(), y_zp, yt, got.data(), 0, mid);
       f->run(xin.data(), b, mult.data(), y_zp, yt, got.data(), mid, pix);
-      if (es == 2) {
-        std::vector<int16_t> t(y_n);
-        std::memcpy(t.data(), got.data(), got.size());
-        t = permute(t, s.batch, s.out_channels, out_plane, false);
-        std::memcpy(got.data(), t.data(), got.size());
-      } else {
-        got = permute(got, s.batch, s.out_channels, out_plane, false);
-      }
+      got = nhwc_bytes_to_nchw(got, es, s.batch, s.out_channels, out_plane);
       int64_t diff = 0;
       for (size_t i = 0; i < want.size(); ++i) diff += want[i] != got[i];
       EXPECT_EQ(diff, 0) << "case " << variant << " yt " << dtype_name(yt);
       compared += y_n;
     }
   }
-  if (kernels::cpu_info().avx512vnni) EXPECT_GT(compared, 20000);
+  if (kernels::cpu_info().avx512vnni) {
+    EXPECT_GT(compared, 20000);
+  }
 }
 
 TEST(QConv16, DirectKernelsRejectOtherShapes) {

@@ -252,14 +252,21 @@ void check_agreement(const Net& net, const ir::Model& q, const ir::Model& f, con
   EXPECT_GE(worst_ref, 0.99999);
 }
 
-TEST(FixedPointInt16, AllInt16PatternNetLowersEveryNode) {
-  const Net net = pattern();
+// The all-int16 QDQ model of `net` (q) and its fixed-point lowering (f).
+bool lower_all_int16(const Net& net, ir::Model* q, ir::Model* f, quant::LowerReport* r) {
   quant::QuantOptions qo;
   qo.all_int16 = true;
-  ir::Model q = qdq_model(net, qo);
-  ir::Model f;
+  *q = qdq_model(net, qo);
+  Status st = quant::lower_to_fixed_point(*q, f, r);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  return st.ok();
+}
+
+TEST(FixedPointInt16, AllInt16PatternNetLowersEveryNode) {
+  const Net net = pattern();
+  ir::Model q, f;
   quant::LowerReport r;
-  ASSERT_TRUE(quant::lower_to_fixed_point(q, &f, &r).ok());
+  ASSERT_TRUE(lower_all_int16(net, &q, &f, &r));
   check_report(r, {"relu_out"}, {}, true);
   EXPECT_EQ(count_op(f.graph, "", "QLinearConv"), 4);  // conv1, conv2, conv3, gemm as 1x1
   EXPECT_EQ(count_op(f.graph, "", "Conv"), 0);
@@ -300,12 +307,9 @@ TEST(FixedPointInt16, AffineChainComposesAndReluClampFuses) {
   b.node("sig_out", "Sigmoid", {"c3"}, {"y"});
   b.output("y", {1, 4, 6, 6});
   const Net net{b.m, "x", "y", {1, 8, 6, 6}};
-  quant::QuantOptions qo;
-  qo.all_int16 = true;
-  ir::Model q = qdq_model(net, qo);
-  ir::Model f;
+  ir::Model q, f;
   quant::LowerReport r;
-  ASSERT_TRUE(quant::lower_to_fixed_point(q, &f, &r).ok());
+  ASSERT_TRUE(lower_all_int16(net, &q, &f, &r));
   check_report(r, {"sig_out"}, {}, true);
   if (std::getenv("KW_INT16_DEBUG"))
     for (const auto& n : f.graph.nodes) std::printf("  %s %s %s -> %s\n", n.name.c_str(), n.op_type.c_str(), n.inputs[0].c_str(), n.outputs[0].c_str());
