@@ -127,7 +127,9 @@ def write_yaml(d, args, model, prefix, calib, shape):
     f.write(f"model_parameters:\n  onnx_model: '{model}'\n  march: x86-avx512vnni\n  working_dir: '{work}'\n"
             f"  output_model_file_prefix: {prefix}\ninput_parameters:\n  input_name: x\n  input_type_rt: featuremap\n"
             f"  input_type_train: featuremap\n  input_layout_train: NCHW\n  input_shape: {shape}\n"
-            f"calibration_parameters:\n  cal_data_dir: '{calib}'\n  calibration_type: default\n")
+            f"calibration_parameters:\n  cal_data_dir: '{calib}'\n  calibration_type: {args.calibration_type}\n")
+    if args.max_percentile is not None:
+      f.write(f"  max_percentile: {args.max_percentile}\n")
     if args.quant_config:
       f.write(f"  quant_config: '{args.quant_config}'\n")
   return work, path
@@ -352,7 +354,15 @@ def main():
                   "build/ppocr_eval/{rec,det}/out_<tag> and evaluate it as '<model>_<tag>'")
   ap.add_argument("--tag", default="amp")
   ap.add_argument("--kaiwu", default=os.path.join(ROOT, "build", "bin", "kaiwu"))
+  ap.add_argument("--calibration-type", default="default", help="calibration_type of the compiled variants")
+  ap.add_argument("--max-percentile", type=float, help="max_percentile of the compiled variants (with max)")
+  ap.add_argument("--config", help="the yaml a given --rec-kwm/--det-kwm/--cls-kwm was compiled from: its quant_config and "
+                  "calibration_type are recorded with the result")
+  ap.add_argument("--report-only", action="store_true", help="only rewrite RESULTS_PPOCR.md from results.json")
   args = ap.parse_args()
+  if args.report_only:
+    write_report(json.load(open(os.path.join(OUT, "results.json"))))
+    return
   if not args.rec and not args.det and not args.cls:
     args.rec = args.det = args.cls = True
   res_path = os.path.join(OUT, "results.json")
@@ -373,10 +383,38 @@ def main():
       res[key]["kwm"] = os.path.relpath(kwm or os.path.join(OUT, name, "out_" + tag, name + ".kwm"), ROOT)
     if args.quant_config:
       res[key]["quant_config"] = args.quant_config
+      if args.calibration_type != "default":
+        res[key]["calibration_type"] = args.calibration_type + (
+            f" (max_percentile {args.max_percentile:g})" if args.max_percentile is not None else "")
+    if args.config and kwm:
+      res[key].update(config_of(args.config))
     print(key, json.dumps(res[key]))
   res["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
   os.makedirs(OUT, exist_ok=True)
   json.dump(res, open(res_path, "w"), indent=1)
+  write_report(res)
+
+
+def config_of(yaml_path):
+  """quant_config and calibration_type (with max_percentile) of a compile yaml, as recorded with a result."""
+  c = {}  # the flat `  key: value` lines of calibration_parameters (the venv has no yaml module)
+  section = None
+  for line in open(yaml_path):
+    if line and not line[0].isspace():
+      section = line.split(":", 1)[0].strip()
+    elif section == "calibration_parameters" and ":" in line:
+      k, v = line.strip().split(":", 1)
+      c[k.strip()] = v.strip().strip("'\"")
+  r = {"config": os.path.relpath(yaml_path, ROOT)}
+  if c.get("quant_config"):
+    r["quant_config"] = c["quant_config"]
+  if c.get("calibration_type", "default") != "default":
+    r["calibration_type"] = str(c["calibration_type"]) + (
+        f" (max_percentile {c['max_percentile']})" if "max_percentile" in c else "")
+  return r
+
+
+def write_report(res):
   lines = ["# PP-OCRv4 accuracy after int8 (issue 6, acceptances 3 and 4)", "",
            f"Regenerate: `.venv/bin/python bench/eval_ppocr.py` ({res['date']}; calibration_type default).", ""]
   if "rec" in res:
@@ -406,6 +444,9 @@ def main():
   for key in sorted(k for k in res if k.startswith("det_")):
     r = res[key]
     lines += [f"### Detection, {key[4:]}" + (f" ({r['kwm']})" if r.get("kwm") else ""), "",
+              *([f"Compiled from `{r['config']}`" + (f", `calibration_type: {r['calibration_type']}`"
+                 if r.get("calibration_type") else "") + ".", ""] if r.get("config") else
+                [f"`calibration_type: {r['calibration_type']}`", ""] if r.get("calibration_type") else []),
               *([f"`quant_config: {r['quant_config']}`", ""] if r.get("quant_config") else []),
               *([f"No quantization: the float model against itself fed the image plus uniform noise of "
                  f"+-{key[10:]} pixel steps (1/255 before mean/std; `--det-noise {key[10:]}`).", ""]
