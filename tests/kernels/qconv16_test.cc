@@ -373,7 +373,8 @@ TEST(QConv16, DISABLED_SpeedDirect) {
     std::vector<int32_t> bias(s.out_channels, 1000);
     std::vector<float> mult(s.out_channels, 1e-6f);
     std::unique_ptr<x86::QConv16Direct> d;
-    ASSERT_TRUE(x86::QConv16Direct::create(s, w.data(), &d).ok());
+    // The 3-channel stem stays on the split path (timed for the record).
+    if (x86::QConv16Direct::supported(s)) ASSERT_TRUE(x86::QConv16Direct::create(s, w.data(), &d).ok());
     x86::QConvOnednnConfig c;
     c.shape = s;
     for (int i = 0; i < 3; ++i) c.pads_end[i] = cc.pe[i];
@@ -393,15 +394,16 @@ TEST(QConv16, DISABLED_SpeedDirect) {
       x86::requantize_split_s32(alo.data(), ahi.data(), bias.data(), DType::kI16, y.data(), s.out_channels, 1,
                                 mult.data(), 0, 0, yn);
       auto t1 = clk::now();
-      d->run(x.data(), bias.data(), mult.data(), 0, DType::kI16, y.data(), 0, d->pixels());
+      if (d) d->run(x.data(), bias.data(), mult.data(), 0, DType::kI16, y.data(), 0, d->pixels());
       auto t2 = clk::now();
       split = std::min(split, std::chrono::duration<double, std::milli>(t1 - t0).count());
       direct = std::min(direct, std::chrono::duration<double, std::milli>(t2 - t1).count());
     }
     const double macs = static_cast<double>(yn) * (s.in_channels / s.group) * s.kernel[1] * s.kernel[2];
     std::cout << "C" << s.in_channels << " M" << s.out_channels << " " << s.in[1] << "x" << s.in[2] << " k"
-              << s.kernel[1] << " g" << s.group << ": split " << split << " ms, direct " << direct << " ms ("
-              << macs / direct / 1e6 << " GMAC/s)\n";
+              << s.kernel[1] << " g" << s.group << ": split " << split << " ms";
+    if (d) std::cout << ", direct " << direct << " ms (" << macs / direct / 1e6 << " GMAC/s)";
+    std::cout << (d ? "\n" : " (no direct kernel)\n");
   }
 }
 

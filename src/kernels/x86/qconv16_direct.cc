@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
     defined(__AVX512VNNI__)
@@ -51,16 +52,10 @@ Status QConv16Direct::create(const ref::QConvShape& s, const int8_t* w, std::uni
   std::unique_ptr<QConv16Direct> k(new QConv16Direct());
   k->s_ = s;
   const int64_t m = s.out_channels, blocks = (m + 15) / 16;
-  if (is_pointwise(s)) {
-    k->kind_ = Kind::kPointwise;
-    const int64_t c = s.in_channels, kp = (c + 1) / 2;
-    k->wp_.assign(blocks * kp * 32, 0);
-    for (int64_t o = 0; o < m; ++o)
-      for (int64_t i = 0; i < c; ++i)
-        k->wp_[((o / 16) * kp + i / 2) * 32 + (o % 16) * 2 + i % 2] = w[o * c + i];
-  } else if (!is_depthwise(s)) {
-    k->kind_ = Kind::kFull;
-    // [M / 16 blocks][taps][ceil(C / 2)][16 lanes][2]: per tap, the pointwise packing.
+  if (!is_depthwise(s)) {
+    k->kind_ = is_pointwise(s) ? Kind::kPointwise : Kind::kFull;
+    // [M / 16 blocks][taps][ceil(C / 2)][16 lanes][2]: per tap, channel pairs of 16 output channels (one tap for
+    // pointwise).
     const int64_t c = s.in_channels, kp = (c + 1) / 2, taps = s.kernel[1] * s.kernel[2];
     k->wp_.assign(blocks * taps * kp * 32, 0);
     for (int64_t o = 0; o < m; ++o)
@@ -126,64 +121,6 @@ inline void requant_store16(__m512i acc, int64_t c, const Requant& q, Y* y, __mm
 
 inline __mmask16 mask16(int64_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1); }
 
-// R pixels x NB blocks of 16 output channels. x: the first pixel's row (C int16 each); wp: the first block's weights.
-template <typename Y, int R, int NB>
-void pw_tile(const int16_t* x, int64_t c, const int16_t* wp, int64_t kp_n, int64_t c0, int64_t m, const Requant& q,
-             Y* y) {
-  __m512i acc[R][NB];
-  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
-    _Pragma("GCC unroll 8") for (int j = 0; j < NB; ++j) acc[r][j] = _mm512_setzero_si512();
-  // One loop over the channel pairs (a separate tail loop makes GCC keep the accumulators in memory); an odd last
-  // channel is broadcast alone (its packed partner weight is 0, and nothing past the row is read).
-  const int64_t full = c / 2;
-  for (int64_t kp = 0; kp < kp_n; ++kp) {
-    const bool single = kp == full;
-    __m512i wv[NB];
-    _Pragma("GCC unroll 8") for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(wp + (j * kp_n + kp) * 32);
-    _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r) {
-      int32_t pair;
-      if (single) pair = static_cast<uint16_t>(x[r * c + 2 * kp]);
-      else std::memcpy(&pair, x + r * c + 2 * kp, sizeof pair);
-      const __m512i bx = _mm512_set1_epi32(pair);
-      _Pragma("GCC unroll 8") for (int j = 0; j < NB; ++j) acc[r][j] = _mm512_dpwssd_epi32(acc[r][j], bx, wv[j]);
-    }
-  }
-  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
-    _Pragma("GCC unroll 8") for (int j = 0; j < NB; ++j) {
-      const int64_t ch = c0 + j * 16;
-      requant_store16(acc[r][j], ch, q, y + r * m + ch, mask16(m - ch));
-    }
-}
-
-template <typename Y, int R>
-void pw_rows(const int16_t* x, int64_t c, const int16_t* wp, int64_t kp_n, int64_t m, const Requant& q, Y* y) {
-  const int64_t blocks = (m + 15) / 16;
-  const int64_t bstride = kp_n * 32;
-  int64_t b = 0;
-  for (; b + 4 <= blocks; b += 4) pw_tile<Y, R, 4>(x, c, wp + b * bstride, kp_n, b * 16, m, q, y);
-  switch (blocks - b) {
-    case 3: pw_tile<Y, R, 3>(x, c, wp + b * bstride, kp_n, b * 16, m, q, y); break;
-    case 2: pw_tile<Y, R, 2>(x, c, wp + b * bstride, kp_n, b * 16, m, q, y); break;
-    case 1: pw_tile<Y, R, 1>(x, c, wp + b * bstride, kp_n, b * 16, m, q, y); break;
-    default: break;
-  }
-}
-
-template <typename Y>
-void run_pointwise(const ref::QConvShape& s, const int16_t* wp, const int16_t* x, const Requant& q, Y* y,
-                   int64_t begin, int64_t end) {
-  const int64_t c = s.in_channels, m = s.out_channels, kp_n = (c + 1) / 2;
-  int64_t p = begin;
-  for (; p + 6 <= end; p += 6) pw_rows<Y, 6>(x + p * c, c, wp, kp_n, m, q, y + p * m);
-  switch (end - p) {
-    case 5: pw_rows<Y, 5>(x + p * c, c, wp, kp_n, m, q, y + p * m); break;
-    case 4: pw_rows<Y, 4>(x + p * c, c, wp, kp_n, m, q, y + p * m); break;
-    case 3: pw_rows<Y, 3>(x + p * c, c, wp, kp_n, m, q, y + p * m); break;
-    case 2: pw_rows<Y, 2>(x + p * c, c, wp, kp_n, m, q, y + p * m); break;
-    case 1: pw_rows<Y, 1>(x + p * c, c, wp, kp_n, m, q, y + p * m); break;
-    default: break;
-  }
-}
 
 inline __mmask32 mask32(int64_t left) { return left >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << left) - 1); }
 
@@ -251,7 +188,7 @@ inline __m256i requant8_wide(const int64_t* a, const double* b, const double* m,
   return _mm256_add_epi32(_mm512_cvt_roundpd_epi32(r, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), q.vz);
 }
 
-// R output pixels of one output row x NB blocks of 16 output channels, summed over the taps: rows[t * R + r] is the
+// R output pixels (of one output row, for a window) x NB blocks of 16 output channels, summed over the taps: rows[t * R + r] is the
 // input pixel (C int16) of tap t for output pixel r (a zero row outside the input), tap_on[t] false when the tap's
 // input row is outside for all of them. int32 partial sums are moved to int64 every flush_taps taps (each tap adds at
 // most C <= kMaxSum products of |.| <= 2^22), so the sum is exact whatever the window.
@@ -263,6 +200,8 @@ void full_tile(const int16_t* const* rows, const bool* tap_on, int64_t taps, int
     _Pragma("GCC unroll 8") for (int j = 0; j < NB; ++j) acc[r][j] = _mm512_setzero_si512();
   alignas(64) int64_t wide[R][NB][16];
   bool flushed = false;
+  // One loop over the channel pairs (a separate tail loop makes GCC keep the accumulators in memory); an odd last
+  // channel is broadcast alone (its packed partner weight is 0, and nothing past the row is read).
   const int64_t full = c / 2;
   int64_t in_chunk = 0;
   for (int64_t t = 0; t < taps; ++t) {
@@ -329,18 +268,46 @@ void full_rows(const int16_t* const* rows, const bool* tap_on, int64_t taps, int
   }
 }
 
+// full_rows for a tile of r_n (1..6) pixels: rows holds r_n pointers per tap.
+template <typename Y>
+void tile_rows(int64_t r_n, const int16_t* const* rows, const bool* tap_on, int64_t taps, int64_t c,
+               const int16_t* wp, int64_t kp_n, int64_t flush_taps, int64_t m, const Requant& q, Y* y) {
+  switch (r_n) {
+    case 6: full_rows<Y, 6>(rows, tap_on, taps, c, wp, kp_n, flush_taps, m, q, y); break;
+    case 5: full_rows<Y, 5>(rows, tap_on, taps, c, wp, kp_n, flush_taps, m, q, y); break;
+    case 4: full_rows<Y, 4>(rows, tap_on, taps, c, wp, kp_n, flush_taps, m, q, y); break;
+    case 3: full_rows<Y, 3>(rows, tap_on, taps, c, wp, kp_n, flush_taps, m, q, y); break;
+    case 2: full_rows<Y, 2>(rows, tap_on, taps, c, wp, kp_n, flush_taps, m, q, y); break;
+    default: full_rows<Y, 1>(rows, tap_on, taps, c, wp, kp_n, flush_taps, m, q, y); break;
+  }
+}
+
+// Pointwise: any 6 consecutive pixels form a tile (rows C int16 apart), one tap.
+template <typename Y>
+void run_pointwise(const ref::QConvShape& s, const int16_t* wp, const int16_t* x, const Requant& q, Y* y,
+                   int64_t begin, int64_t end) {
+  const int64_t c = s.in_channels, m = s.out_channels, kp_n = (c + 1) / 2;
+  const bool on = true;
+  const int16_t* rows[6];
+  for (int64_t p = begin; p < end; p += 6) {
+    const int64_t r_n = std::min<int64_t>(6, end - p);
+    for (int64_t r = 0; r < r_n; ++r) rows[r] = x + (p + r) * c;
+    tile_rows(r_n, rows, &on, 1, c, wp, kp_n, 1, m, q, y + p * m);
+  }
+}
+
+// Full: tiles of up to 6 pixels within one output row; per tap, each pixel's input (or the zero row).
 template <typename Y>
 void run_full(const ref::QConvShape& s, const int16_t* wp, const int16_t* x, const int16_t* zeros, const Requant& q,
               Y* y, int64_t begin, int64_t end) {
-  constexpr int kR = 6;
+  constexpr int64_t kR = 6;
   const int64_t c = s.in_channels, m = s.out_channels, kp_n = (c + 1) / 2;
   const int64_t ih_n = s.in[1], iw_n = s.in[2], oh_n = s.out[1], ow_n = s.out[2];
-  const int64_t kh_n = s.kernel[1], kw_n = s.kernel[2], taps = kh_n * kw_n;
+  const int64_t kw_n = s.kernel[2], taps = s.kernel[1] * kw_n;
   const int64_t flush_taps = std::max<int64_t>(1, QConv16Direct::kMaxSum / c);
-  std::vector<const int16_t*> rows(taps * kR, zeros);
-  std::vector<char> tap_on(taps, 0);
-  int64_t p = begin;
-  while (p < end) {
+  std::vector<const int16_t*> rows(taps * kR);
+  std::unique_ptr<bool[]> tap_on(new bool[taps]);
+  for (int64_t p = begin; p < end;) {
     const int64_t n = p / (oh_n * ow_n), oh = (p / ow_n) % oh_n, ow0 = p % ow_n;
     const int64_t r_n = std::min<int64_t>({kR, ow_n - ow0, end - p});
     const int16_t* xn = x + n * ih_n * iw_n * c;
@@ -348,29 +315,12 @@ void run_full(const ref::QConvShape& s, const int16_t* wp, const int16_t* x, con
       const int64_t kh = t / kw_n, kw = t % kw_n;
       const int64_t ih = oh * s.stride[1] - s.pad_begin[1] + kh * s.dilation[1];
       tap_on[t] = ih >= 0 && ih < ih_n;
-      for (int64_t r = 0; r < kR; ++r) {
+      for (int64_t r = 0; r < r_n; ++r) {
         const int64_t iw = (ow0 + r) * s.stride[2] - s.pad_begin[2] + kw * s.dilation[2];
-        rows[t * kR + r] = tap_on[t] && r < r_n && iw >= 0 && iw < iw_n ? xn + (ih * iw_n + iw) * c : zeros;
+        rows[t * r_n + r] = tap_on[t] && iw >= 0 && iw < iw_n ? xn + (ih * iw_n + iw) * c : zeros;
       }
     }
-    // rows is laid out for kR pixels per tap; a shorter tile reads the first r_n of each group.
-    const bool* on = reinterpret_cast<const bool*>(tap_on.data());
-    Y* yp = y + p * m;
-    switch (r_n) {
-      case 6: full_rows<Y, 6>(rows.data(), on, taps, c, wp, kp_n, flush_taps, m, q, yp); break;
-      default: {  // a short tile: repack to r_n rows per tap
-        std::vector<const int16_t*> short_rows(taps * r_n);
-        for (int64_t t = 0; t < taps; ++t)
-          for (int64_t r = 0; r < r_n; ++r) short_rows[t * r_n + r] = rows[t * kR + r];
-        switch (r_n) {
-          case 5: full_rows<Y, 5>(short_rows.data(), on, taps, c, wp, kp_n, flush_taps, m, q, yp); break;
-          case 4: full_rows<Y, 4>(short_rows.data(), on, taps, c, wp, kp_n, flush_taps, m, q, yp); break;
-          case 3: full_rows<Y, 3>(short_rows.data(), on, taps, c, wp, kp_n, flush_taps, m, q, yp); break;
-          case 2: full_rows<Y, 2>(short_rows.data(), on, taps, c, wp, kp_n, flush_taps, m, q, yp); break;
-          default: full_rows<Y, 1>(short_rows.data(), on, taps, c, wp, kp_n, flush_taps, m, q, yp); break;
-        }
-      }
-    }
+    tile_rows(r_n, rows.data(), tap_on.get(), taps, c, wp, kp_n, flush_taps, m, q, y + p * m);
     p += r_n;
   }
 }

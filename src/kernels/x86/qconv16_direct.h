@@ -44,7 +44,7 @@ class QConv16Direct {
  private:
   ref::QConvShape s_;
   Kind kind_ = Kind::kPointwise;
-  std::vector<int16_t> wp_;  // pointwise: [M / 16 blocks][ceil(C / 2)][16 lanes][2]; full: [blocks][taps][..]
+  std::vector<int16_t> wp_;  // pointwise / full: [M / 16 blocks][taps][ceil(C / 2)][16 lanes][2]
   std::vector<int16_t> wd_;  // depthwise: [tap pairs][M / 32 blocks][lo, hi][32] (see create)
 };
 
