@@ -1,6 +1,6 @@
 // kaiwu.QLinearConv: QLinearConv (same inputs, same maths) with a `layout` attribute (NCHW | NHWC); the layout pass
 // makes it from QLinearConv so that oneDNN's int8 kernels read and write channels-last activations without
-// reorders. See ops/qconv_kernel.h.
+// reorders; optional attributes y_min / y_max clamp the output (passes/fuse_qclamp.cc). See ops/qconv_kernel.h.
 #include "ops/qconv_kernel.h"
 
 namespace kaiwu::ops {

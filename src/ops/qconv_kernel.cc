@@ -1,10 +1,10 @@
-#include <algorithm>
-#include <climits>
-#include <type_traits>
 #include "ops/qconv_kernel.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "core/parallel.h"
@@ -60,7 +60,7 @@ class QConvKernel : public Kernel {
   // paths: fast16 (int16 x as two oneDNN int8 halves) or, for an 8-bit x, `fast` in raw int32 mode.
   bool wide = false;
   std::unique_ptr<kernels::x86::QConv16Onednn> fast16;
-  // int16 x, pointwise or depthwise, NHWC, constant symmetric int8 weights: the direct AVX-512 kernels (preferred).
+  // int16 x, NHWC, constant symmetric int8 weights, a shape QConv16Direct takes: the direct AVX-512 kernels (preferred).
   std::unique_ptr<kernels::x86::QConv16Direct> direct16;
   // kaiwu.QLinearConv's y_min / y_max (a fused Relu / Clip in output units): the output is clamped to them.
   bool clamped = false;
@@ -71,16 +71,15 @@ class QConvKernel : public Kernel {
     if (!clamped) return;
     auto apply = [&](auto* p) {
       const int64_t n = y->numel();
+      using T = std::remove_reference_t<decltype(*p)>;
       parallel_for(n, 65536, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) p[i] = static_cast<std::remove_reference_t<decltype(*p)>>(std::clamp<int32_t>(p[i], y_min, y_max));
+        for (int64_t i = b; i < e; ++i) p[i] = static_cast<T>(std::clamp<int32_t>(p[i], y_min, y_max));
       });
     };
     if (yt == DType::kI16) apply(y->data<int16_t>());
     else if (yt == DType::kI8) apply(y->data<int8_t>());
     else if (yt == DType::kU8) apply(y->data<uint8_t>());
   }
-
-  bool ran_direct_ = false;  // the last run_wide used direct16 (which applied the clamp)
 
   const char* impl_name() const override {
     if (direct16) {
@@ -92,9 +91,9 @@ class QConvKernel : public Kernel {
   }
 
   Status run(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) override {
-    const bool direct_clamps = wide && direct16;  // the direct kernels clamp inside (when they run)
-    Status st = wide ? run_wide(in, out) : run_narrow(in, out);
-    if (st.ok() && clamped && !(direct_clamps && ran_direct_)) clamp_output(out[0]);
+    bool clamped_inside = false;  // the direct kernels apply y_min / y_max themselves
+    Status st = wide ? run_wide(in, out, &clamped_inside) : run_narrow(in, out);
+    if (st.ok() && clamped && !clamped_inside) clamp_output(out[0]);
     return st;
   }
 
@@ -145,7 +144,7 @@ class QConvKernel : public Kernel {
   }
 
   // QLinearConv with an int16 x or y (see ops/qconv_kernel.h).
-  Status run_wide(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out) {
+  Status run_wide(const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out, bool* clamped_inside) {
     const int64_t m = g.shape.out_channels;
     const Tensor* xzt = opt_input(in, ix.x_zp);
     const int32_t x_zp = xzt ? static_cast<int32_t>(xzt->get_i64(0)) : 0;
@@ -164,9 +163,8 @@ class QConvKernel : public Kernel {
       finite = finite && std::isfinite(mult[c]);
     }
     const int64_t total = out[0]->numel(), plane = g.out_plane;
-    ran_direct_ = false;
     if (direct16 && finite && x_zp == 0) {
-      ran_direct_ = true;
+      *clamped_inside = true;
       const kernels::ref::QConvShape& s = g.shape;
       const int64_t per_pixel = direct16->kind() == kernels::x86::QConv16Direct::Kind::kDepthwise
                                     ? s.kernel[1] * s.kernel[2] * m
@@ -182,8 +180,8 @@ class QConvKernel : public Kernel {
     const bool w_ok = w_zp_known_ok || kernels::x86::QConvOnednn::weights_supported(wt, w_zp.data(), m);
     if (finite && w_ok && (fast16 ? x_zp == 0 : fast != nullptr)) {
       const void* w = w_packed ? nullptr : in[ix.w]->raw();
-      // Scratch without zero-filling (every element is written before it is read).
-      // Per-thread scratch, reused across runs: fresh allocations of this size fault in every page on every run.
+      // Per-thread scratch reused across runs, not zero-filled (every element is written before it is read): fresh
+      // allocations of this size fault in every page on every run.
       namespace x86 = kernels::x86;
       int32_t* acc_lo = static_cast<int32_t*>(x86::qconv16_scratch(1, total * sizeof(int32_t)));
       int32_t* acc_hi = fast16 ? static_cast<int32_t*>(x86::qconv16_scratch(2, total * sizeof(int32_t))) : nullptr;
@@ -197,11 +195,9 @@ class QConvKernel : public Kernel {
       } else {
         KW_RETURN_IF_ERROR(fast->run(in[ix.x]->raw(), x_zp, w, nullptr, 0, acc_lo));
       }
-      const int32_t* lo_acc = acc_lo;
-      const int32_t* hi_acc = acc_hi;
       void* y = out[0]->raw();
       parallel_for(total, 16384, [&](int64_t b, int64_t e) {
-        kernels::x86::requantize_split_s32(lo_acc, hi_acc, bias, yt, y, m, nhwc ? 1 : plane, mult.data(), y_zp, b, e);
+        x86::requantize_split_s32(acc_lo, acc_hi, bias, yt, y, m, nhwc ? 1 : plane, mult.data(), y_zp, b, e);
       });
       return Status::Ok();
     }

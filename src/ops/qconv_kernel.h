@@ -8,8 +8,13 @@
 // int16 (int16 x: zero point 0 on the fast path). The accumulation is exact in int64 and the requantization is
 //   y = saturate(round_half_even((double)(acc + bias) * (double)M[m]) + y_zp),  M[m] = x_scale * w_scale[m] / y_scale
 // with M computed in float like the int8 path (kernels/ref/qconv16.h). Kernels: the scalar reference (whole output
-// planes per chunk); for int16 x, x = 256 * (x >> 8) + (x & 255) runs as two exact oneDNN int8 convolutions
-// (kernels/x86/qconv16.h); for an 8-bit x with an int16 y, oneDNN's raw int32 output. All bit-identical.
+// planes per chunk); for int16 x in NHWC with constant symmetric weights, the direct AVX-512 VNNI kernels
+// (kernels/x86/qconv16_direct.h: pointwise, depthwise, one group with 16..511 channels); for other int16 x,
+// x = 256 * (x >> 8) + (x & 255) runs as two exact oneDNN int8 convolutions (kernels/x86/qconv16.h); for an 8-bit x
+// with an int16 y, oneDNN's raw int32 output. All bit-identical.
+//
+// kaiwu.QLinearConv may carry y_min / y_max (integers in output units; a Relu / Clip fused by the CPU passes): the
+// output is clamped to them (inside the direct kernels' requantization, else after it).
 #pragma once
 #include <memory>
 

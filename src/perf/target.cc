@@ -25,17 +25,20 @@ TargetSpec builtin_target(const std::string& name) {
   t.gmacs = {{"conv_int8", 210.0}, {"conv_fp32", 58.0}, {"dwconv_int8", 26.4}, {"dwconv_fp32", 30.0},
              {"deconv_fp32", 6.0},  {"deconv_int8", 60.0}, {"gemm_int8", 150.0}, {"gemm_fp32", 42.4},
              {"conv_int16", 75.0},  {"dwconv_int16", 20.0}};
-  t.out_ns = {{"conv_int8", 0.105}, {"conv_fp32", 0.45}, {"conv_int16", 0.3}, {"dwconv_int16", 0.3}, {"eltwise_q", 0.19}};
+  t.out_ns = {{"conv_int8", 0.105}, {"conv_fp32", 0.45}, {"conv_int16", 0.3}, {"dwconv_int16", 0.3},
+              {"eltwise_q", 0.19}};
   t.gbytes = {{"conv_int8", 100.0},  {"conv_fp32", 100.0}, {"dwconv_int8", 30.0}, {"dwconv_fp32", 16.0},
               {"deconv_fp32", 30.0}, {"deconv_int8", 30.0}, {"gemm_int8", 14.0},  {"gemm_fp32", 14.0},
-              {"conv_int16", 50.0},  {"dwconv_int16", 30.0}, {"lut16", 12.0}, {"eltwise", 80.0},     {"transcendental", 6.5}, {"eltwise_q", 40.0},
+              {"conv_int16", 50.0},  {"dwconv_int16", 30.0}, {"lut16", 12.0},     {"eltwise", 80.0},
+              {"transcendental", 6.5}, {"eltwise_q", 40.0},
               {"lut", 98.0},         {"transpose", 15.5},    {"copy", 40.0},       {"resize", 12.0},
               {"resize_q", 3.3},     {"pool", 22.0},        {"pool_q", 1.0},      {"global_pool", 40.0},
               {"global_pool_q", 10.3},
               {"reduce", 20.0}};
   t.scaling = {{"conv_int8", 1.0},   {"conv_fp32", 0.87},   {"dwconv_int8", 1.0}, {"dwconv_fp32", 0.5},
                {"deconv_fp32", 0.75}, {"deconv_int8", 0.75}, {"gemm_int8", 0.85},  {"gemm_fp32", 1.0},
-               {"conv_int16", 0.9},   {"dwconv_int16", 1.0}, {"lut16", 0.9}, {"eltwise", 0.0},      {"transcendental", 0.5}, {"eltwise_q", 1.0},
+               {"conv_int16", 0.9},   {"dwconv_int16", 1.0}, {"lut16", 0.9},      {"eltwise", 0.0},
+               {"transcendental", 0.5}, {"eltwise_q", 1.0},
                {"lut", 0.5},          {"transpose", 0.5},   {"copy", 0.0},        {"resize", 0.0},
                {"resize_q", 0.1},     {"pool", 0.8},         {"pool_q", 0.66},     {"global_pool", 0.0},
                {"global_pool_q", 0.2},
